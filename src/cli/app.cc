@@ -1,0 +1,78 @@
+#include "cli/app.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "cli/common_options.h"
+#include "cli/init_command.h"
+#include "common/version.h"
+
+namespace posflow::cli {
+namespace {
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("posflow");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+// CLI11 messages can span lines; operators get one.
+std::string FirstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "posflow: exactly-once retail point-of-sale pipeline\n"
+      "(simulator -> Kafka -> staging -> PostgreSQL star-schema warehouse + live inventory)",
+      "posflow"};
+  app.set_version_flag("--version", std::string("posflow ") + kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "log detail: trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.footer(
+      "Exit codes: 0 success, 1 failure at run time, 2 bad usage or configuration, 3 check "
+      "found a difference.\nRun 'posflow COMMAND --help' for a command's options.");
+
+  std::function<int()> run;
+  RegisterInitCommand(app, &run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "posflow: error: " << FirstLine(e.what()) << " (see posflow --help)"
+              << std::endl;
+    return kExitUsage;
+  }
+
+  try {
+    SetUpLogging(log_level);
+    return run ? run() : kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "posflow: error: " << FirstLine(e.what()) << std::endl;
+    return kExitFailure;
+  }
+}
+
+}  // namespace posflow::cli

@@ -1,0 +1,27 @@
+#pragma once
+
+// The options every command shares (DESIGN.md, "One binary, subcommands"), and the mapping of
+// failures to exit codes.
+
+#include <CLI/CLI.hpp>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace posflow::cli {
+
+// Exit codes, the same for every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;      // failure at run time
+inline constexpr int kExitUsage = 2;        // bad usage or configuration
+inline constexpr int kExitDifference = 3;   // `check` found a difference
+
+// Adds --config, --brokers, --topic, --group, --db, --staging, --metrics-addr and
+// --kafka-opt to `command`; given values land in `sources` (flags win over everything).
+void AddCommonOptions(CLI::App* command, ConfigSources* sources);
+
+// Prints "posflow <command>: error: <message>" on stderr and returns the exit code for
+// `status`: 2 for InvalidArgument (bad usage or configuration), 1 otherwise.
+int ReportFailure(const std::string& command, const Status& status);
+
+}  // namespace posflow::cli

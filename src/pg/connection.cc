@@ -1,0 +1,173 @@
+#include "pg/connection.h"
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <utility>
+
+#include "common/redact.h"
+
+namespace posflow::pg {
+namespace {
+
+// libpq messages end in a newline and sometimes span lines; we want one line.
+std::string OneLine(std::string_view text) {
+  std::string line;
+  bool pending_space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      pending_space = !line.empty();
+      continue;
+    }
+    if (pending_space) {
+      line += "; ";
+      pending_space = false;
+    }
+    line += c;
+  }
+  while (!line.empty() && (line.back() == ' ' || line.back() == ';')) line.pop_back();
+  return line;
+}
+
+void FinishConnection(pg_conn* conn) {
+  if (conn != nullptr) PQfinish(conn);
+}
+
+}  // namespace
+
+ConnectionOptions OptionsFromConfig(const Config& config) {
+  ConnectionOptions options;
+  options.url = config.db;
+  options.user = config.db_user;
+  options.password = config.db_password;
+  return options;
+}
+
+QueryResult::QueryResult(pg_result* result) : result_(result) {}
+QueryResult::QueryResult(QueryResult&& other) noexcept : result_(other.result_) {
+  other.result_ = nullptr;
+}
+QueryResult& QueryResult::operator=(QueryResult&& other) noexcept {
+  if (this != &other) {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = other.result_;
+    other.result_ = nullptr;
+  }
+  return *this;
+}
+QueryResult::~QueryResult() {
+  if (result_ != nullptr) PQclear(result_);
+}
+int QueryResult::rows() const { return PQntuples(result_); }
+int QueryResult::columns() const { return PQnfields(result_); }
+std::string_view QueryResult::Get(int row, int column) const {
+  return std::string_view(PQgetvalue(result_, row, column),
+                          static_cast<size_t>(PQgetlength(result_, row, column)));
+}
+bool QueryResult::IsNull(int row, int column) const {
+  return PQgetisnull(result_, row, column) != 0;
+}
+long QueryResult::AffectedRows() const {
+  const char* text = PQcmdTuples(result_);
+  return text[0] == '\0' ? 0 : std::stol(text);
+}
+
+Result<Connection> Connection::Open(const ConnectionOptions& options) {
+  // Later keywords override earlier ones, and the expanded URL sits between: the seed's
+  // credentials apply only where the URL names none; the database override wins over the URL.
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  const std::string timeout = std::to_string(options.connect_timeout_seconds);
+  auto add = [&](const char* keyword, const std::string& value) {
+    if (value.empty()) return;
+    keywords.push_back(keyword);
+    values.push_back(value.c_str());
+  };
+  add("user", options.user);
+  add("password", options.password);
+  add("dbname", options.url);
+  add("dbname", options.database_override);
+  add("application_name", options.application_name);
+  add("connect_timeout", timeout);
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+
+  std::string description = RedactUrl(options.url);
+  if (!options.database_override.empty()) {
+    description += " (database " + options.database_override + ")";
+  }
+  pg_conn* conn = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return Status::Internal("libpq could not allocate a connection");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string reason = OneLine(PQerrorMessage(conn));
+    PQfinish(conn);
+    if (reason.find("does not exist") != std::string::npos && reason.find("database") != std::string::npos) {
+      return Status::NotFound("PostgreSQL at " + description + ": " + reason);
+    }
+    return Status::Unavailable("cannot connect to PostgreSQL at " + description + ": " + reason +
+                               " (for the local stack run: scripts/stack up)");
+  }
+  return Connection(conn, std::move(description));
+}
+
+Connection::Connection(pg_conn* conn, std::string description)
+    : conn_(conn, &FinishConnection), description_(std::move(description)) {}
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Status Connection::ErrorFrom(pg_result* result, std::string_view what) {
+  const char* sqlstate = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  last_sqlstate_ = sqlstate == nullptr ? "" : sqlstate;
+  std::string reason = OneLine(result == nullptr ? PQerrorMessage(conn_.get())
+                                                 : PQresultErrorMessage(result));
+  if (result != nullptr) PQclear(result);
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    return Status::Unavailable(std::string(what) + " on " + description_ +
+                               ": connection lost: " + reason);
+  }
+  std::string message = std::string(what) + ": " + reason;
+  if (!last_sqlstate_.empty()) message += " [SQLSTATE " + last_sqlstate_ + "]";
+  return Status::FailedPrecondition(std::move(message));
+}
+
+Status Connection::Execute(std::string_view sql) {
+  last_sqlstate_.clear();
+  const std::string text(sql);
+  pg_result* result = PQexec(conn_.get(), text.c_str());
+  // PQexec returns the last statement's result; earlier failures stop the whole string.
+  ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    return ErrorFrom(result, "SQL failed");
+  }
+  PQclear(result);
+  return Status::Ok();
+}
+
+Result<QueryResult> Connection::Query(std::string_view sql,
+                                      const std::vector<std::optional<std::string>>& params) {
+  last_sqlstate_.clear();
+  const std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  pg_result* result =
+      PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
+                   values.data(), nullptr, nullptr, /*resultFormat=*/0);
+  ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return ErrorFrom(result, "SQL failed");
+  }
+  return QueryResult(result);
+}
+
+std::string QuoteIdentifier(std::string_view identifier) {
+  std::string quoted = "\"";
+  for (char c : identifier) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace posflow::pg

@@ -1,0 +1,95 @@
+#pragma once
+
+// A PostgreSQL connection (libpq), RAII. Not thread-safe: one thread uses a Connection at a
+// time. Statements run through the simple or extended query protocol; every failure comes back
+// as a Status whose message is one line, names what failed and never holds a password.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+
+struct pg_conn;    // libpq's PGconn
+struct pg_result;  // libpq's PGresult
+
+namespace posflow::pg {
+
+struct ConnectionOptions {
+  // Connection URL or libpq keyword string (expanded by libpq). Required.
+  std::string url;
+  // Used only when `url` names no user / password. Empty: libpq's defaults.
+  std::string user;
+  std::string password;
+  // When set, connect to this database instead of the one in `url` (e.g. "postgres" to create
+  // the database itself).
+  std::string database_override;
+  // Shown in pg_stat_activity. Default "posflow".
+  std::string application_name = "posflow";
+  // Seconds to wait for the server to answer the connection. Default 10.
+  int connect_timeout_seconds = 10;
+};
+
+// Options from the configuration's db URL and seed credentials.
+ConnectionOptions OptionsFromConfig(const Config& config);
+
+// The rows of one statement's result. Movable, not copyable; values are text.
+class QueryResult {
+ public:
+  QueryResult(QueryResult&&) noexcept;
+  QueryResult& operator=(QueryResult&&) noexcept;
+  ~QueryResult();
+
+  int rows() const;
+  int columns() const;
+  // REQUIRES: 0 <= row < rows(), 0 <= column < columns(). Empty for NULL.
+  std::string_view Get(int row, int column) const;
+  bool IsNull(int row, int column) const;
+  // Rows changed by an INSERT/UPDATE/DELETE, 0 otherwise.
+  long AffectedRows() const;
+
+ private:
+  friend class Connection;
+  explicit QueryResult(pg_result* result);
+  pg_result* result_;
+};
+
+class Connection {
+ public:
+  // Connects. Failure: Unavailable when the server cannot be reached (the message says how to
+  // start the local stack), NotFound when the database does not exist.
+  static Result<Connection> Open(const ConnectionOptions& options);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  // Runs one or more statements (simple query protocol), discarding any rows.
+  Status Execute(std::string_view sql);
+
+  // Runs one statement with $1..$n text parameters (nullopt = NULL) and returns its rows.
+  Result<QueryResult> Query(std::string_view sql,
+                            const std::vector<std::optional<std::string>>& params = {});
+
+  // The SQLSTATE of the last failed statement ("" when none or not from the server).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+
+  // Where this connection points, with the password masked: for messages.
+  const std::string& description() const { return description_; }
+
+ private:
+  Connection(pg_conn* conn, std::string description);
+  Status ErrorFrom(pg_result* result, std::string_view what);
+
+  std::unique_ptr<pg_conn, void (*)(pg_conn*)> conn_;
+  std::string description_;
+  std::string last_sqlstate_;
+};
+
+// Quotes `identifier` for SQL ("my table" -> "\"my table\"").
+std::string QuoteIdentifier(std::string_view identifier);
+
+}  // namespace posflow::pg
