@@ -12,6 +12,7 @@
 
 #include "cli/common_options.h"
 #include "cli/init_command.h"
+#include "cli/validate_command.h"
 #include "common/version.h"
 
 namespace posflow::cli {
@@ -49,8 +50,18 @@ int Main(int argc, char** argv) {
       "Exit codes: 0 success, 1 failure at run time, 2 bad usage or configuration, 3 check "
       "found a difference.\nRun 'posflow COMMAND --help' for a command's options.");
 
+#ifdef POSFLOW_REQUIRES_AVX2
+  // The JSON parser was compiled for AVX2; on an older CPU it would die of SIGILL instead.
+  if (!__builtin_cpu_supports("avx2")) {
+    std::cerr << "posflow: error: this build needs a CPU with AVX2; rebuild with "
+                 "-DPOSFLOW_SIMD_HASWELL=OFF"
+              << std::endl;
+    return kExitFailure;
+  }
+#endif
   std::function<int()> run;
   RegisterInitCommand(app, &run);
+  RegisterValidateCommand(app, &run);
 
   try {
     app.parse(argc, argv);
