@@ -16,6 +16,8 @@ std::string_view CodeName(Status::Code code) {
       return "already exists";
     case Status::Code::kFailedPrecondition:
       return "failed precondition";
+    case Status::Code::kAborted:
+      return "aborted";
     case Status::Code::kUnavailable:
       return "unavailable";
     case Status::Code::kCorruption:

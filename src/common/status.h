@@ -20,6 +20,7 @@ class [[nodiscard]] Status {
     kNotFound,            // a named thing does not exist
     kAlreadyExists,       // a thing to create is there already
     kFailedPrecondition,  // the system is not in the state the call needs
+    kAborted,             // a concurrent actor won (e.g. a fenced ingest batch); redo from fresh state
     kUnavailable,         // a service (PostgreSQL, Kafka, MongoDB) cannot be reached; retryable
     kCorruption,          // stored state contradicts itself (e.g. a changed migration)
     kIoError,             // a local file or stream failed
@@ -41,6 +42,9 @@ class [[nodiscard]] Status {
   }
   static Status FailedPrecondition(std::string message) {
     return Status(Code::kFailedPrecondition, std::move(message));
+  }
+  static Status Aborted(std::string message) {
+    return Status(Code::kAborted, std::move(message));
   }
   static Status Unavailable(std::string message) {
     return Status(Code::kUnavailable, std::move(message));

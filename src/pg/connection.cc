@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -122,7 +123,10 @@ Status Connection::ErrorFrom(pg_result* result, std::string_view what) {
   std::string reason = OneLine(result == nullptr ? PQerrorMessage(conn_.get())
                                                  : PQresultErrorMessage(result));
   if (result != nullptr) PQclear(result);
-  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+  // Class 08 (connection exception) and 57P (operator intervention: shutdown, restart) mean the
+  // server went away; the caller reconnects and retries.
+  if (PQstatus(conn_.get()) != CONNECTION_OK || last_sqlstate_.rfind("08", 0) == 0 ||
+      last_sqlstate_.rfind("57P", 0) == 0) {
     return Status::Unavailable(std::string(what) + " on " + description_ +
                                ": connection lost: " + reason);
   }
@@ -159,6 +163,34 @@ Result<QueryResult> Connection::Query(std::string_view sql,
     return ErrorFrom(result, "SQL failed");
   }
   return QueryResult(result);
+}
+
+Status Connection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  last_sqlstate_.clear();
+  const std::string text(copy_sql);
+  pg_result* result = PQexec(conn_.get(), text.c_str());
+  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_IN) {
+    return ErrorFrom(result, "COPY failed to start");
+  }
+  PQclear(result);
+  // libpq buffers; large chunks keep the number of calls low.
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t at = 0; at < data.size(); at += kChunk) {
+    const size_t length = std::min(kChunk, data.size() - at);
+    if (PQputCopyData(conn_.get(), data.data() + at, static_cast<int>(length)) != 1) {
+      return ErrorFrom(nullptr, "COPY data");
+    }
+  }
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) return ErrorFrom(nullptr, "COPY end");
+  Status status = Status::Ok();
+  while ((result = PQgetResult(conn_.get())) != nullptr) {
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+      status = ErrorFrom(result, "COPY");  // clears result
+      continue;
+    }
+    PQclear(result);
+  }
+  return status;
 }
 
 std::string QuoteIdentifier(std::string_view identifier) {

@@ -74,6 +74,11 @@ class Connection {
   Result<QueryResult> Query(std::string_view sql,
                             const std::vector<std::optional<std::string>>& params = {});
 
+  // Runs `copy_sql` ("copy t (...) from stdin") and streams `data` (COPY text format) to it.
+  // Failure: the server's refusal (SQLSTATE in last_sqlstate()), Unavailable when the
+  // connection is lost.
+  Status CopyIn(std::string_view copy_sql, std::string_view data);
+
   // The SQLSTATE of the last failed statement ("" when none or not from the server).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 

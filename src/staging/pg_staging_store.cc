@@ -1,0 +1,350 @@
+#include "staging/pg_staging_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <utility>
+
+#include "pg/copy_writer.h"
+
+namespace posflow::staging {
+namespace {
+
+constexpr const char* kCreateTempTables = R"sql(
+create temp table if not exists batch_transaction
+  (like staging.pos_transaction including defaults including constraints)
+  on commit delete rows;
+create temp table if not exists batch_line (
+  topic text not null,
+  kafka_partition integer not null,
+  kafka_offset bigint not null,
+  line_number integer not null check (line_number >= 1),
+  product_id text,
+  item text not null,
+  unit_price numeric(12,2) not null check (unit_price >= 0),
+  quantity integer not null check (quantity <> 0),
+  line_total numeric(12,2) not null
+) on commit delete rows;
+)sql";
+
+constexpr const char* kCopyTransactions =
+    "copy batch_transaction (transaction_id, transaction_time, utc_offset_minutes, customer_id, "
+    "customer_first_name, customer_last_name, customer_email, customer_street, customer_city, "
+    "customer_province, customer_postal_code, store_id, store_name, store_address, store_city, "
+    "store_province, store_postal_code, line_count, subtotal, tax, total, payment_type, extra, "
+    "source_shape, topic, kafka_partition, kafka_offset) from stdin";
+
+constexpr const char* kCopyLines =
+    "copy batch_line (topic, kafka_partition, kafka_offset, line_number, product_id, item, "
+    "unit_price, quantity, line_total) from stdin";
+
+constexpr const char* kCopyDeadLetters =
+    "copy ops.dead_letter (topic, kafka_partition, kafka_offset, message_key, payload, reasons, "
+    "details) from stdin";
+
+// Stages first-seen transactions, records the others as duplicates; one statement, one
+// snapshot. Returns (staged, lines, duplicates).
+constexpr const char* kStageBatch = R"sql(
+with candidates as (
+  select distinct on (transaction_id) *
+  from batch_transaction
+  order by transaction_id, topic, kafka_partition, kafka_offset
+), first_seen as (
+  insert into ops.transaction_seen (transaction_id, topic, kafka_partition, kafka_offset)
+  select transaction_id, topic, kafka_partition, kafka_offset from candidates
+  on conflict (transaction_id) do nothing
+  returning transaction_id, topic, kafka_partition, kafka_offset
+), staged as (
+  insert into staging.pos_transaction
+  select c.* from candidates c
+  join first_seen s using (transaction_id, topic, kafka_partition, kafka_offset)
+  returning transaction_id, topic, kafka_partition, kafka_offset
+), lines as (
+  insert into staging.pos_line
+    (transaction_id, line_number, product_id, item, unit_price, quantity, line_total)
+  select s.transaction_id, l.line_number, l.product_id, l.item, l.unit_price, l.quantity,
+         l.line_total
+  from batch_line l join staged s using (topic, kafka_partition, kafka_offset)
+  returning 1
+), duplicates as (
+  insert into ops.duplicate_message (topic, kafka_partition, kafka_offset, transaction_id, total)
+  select b.topic, b.kafka_partition, b.kafka_offset, b.transaction_id, b.total
+  from batch_transaction b
+  where not exists (select 1 from first_seen s
+                    where s.topic = b.topic and s.kafka_partition = b.kafka_partition
+                      and s.kafka_offset = b.kafka_offset)
+  on conflict do nothing
+  returning 1
+)
+select (select count(*) from staged), (select count(*) from lines),
+       (select count(*) from duplicates)
+)sql";
+
+// Offsets: compare-and-set from the offset the writer believed stored ($5 = -1: none yet).
+constexpr const char* kAdvanceOffsets = R"sql(
+with progress as (
+  select * from unnest($2::text[], $3::integer[], $4::bigint[], $5::bigint[])
+    as p(topic, kafka_partition, next_offset, expected_next)
+), advanced as (
+  update ops.kafka_offsets o
+  set next_offset = p.next_offset, updated_at = now()
+  from progress p
+  where p.expected_next >= 0 and o.consumer_group = $1 and o.topic = p.topic
+    and o.kafka_partition = p.kafka_partition and o.next_offset = p.expected_next
+  returning 1
+), created as (
+  insert into ops.kafka_offsets (consumer_group, topic, kafka_partition, next_offset)
+  select $1, topic, kafka_partition, next_offset from progress where expected_next < 0
+  on conflict do nothing
+  returning 1
+)
+select (select count(*) from advanced) + (select count(*) from created)
+)sql";
+
+// SQLSTATE classes meaning "this data", not "this server": 22 data exception, 23 integrity
+// constraint violation. Only those are worth bisecting for.
+bool IsDataError(const std::string& sqlstate) {
+  return sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0;
+}
+
+void AppendTransactionRow(const ValidMessage& message, pg::CopyWriter* row) {
+  const event::Transaction& transaction = *message.transaction;
+  const event::Customer& customer = transaction.customer;
+  const event::Store& store = transaction.store;
+  row->Text(transaction.transaction_id);
+  row->Timestamp(transaction.transaction_time);
+  if (transaction.transaction_time.utc_offset_minutes) {
+    row->Int(*transaction.transaction_time.utc_offset_minutes);
+  } else {
+    row->Null();
+  }
+  row->TextOrNull(customer.customer_id);
+  row->TextOrNull(customer.first_name);
+  row->TextOrNull(customer.last_name);
+  row->TextOrNull(customer.email);
+  row->TextOrNull(customer.street);
+  row->TextOrNull(customer.city);
+  row->TextOrNull(customer.province);
+  row->TextOrNull(customer.postal_code);
+  row->Text(store.store_id);
+  row->TextOrNull(store.name);
+  row->TextOrNull(store.address);
+  row->TextOrNull(store.city);
+  row->TextOrNull(store.province);
+  row->TextOrNull(store.postal_code);
+  row->Int(static_cast<std::int64_t>(transaction.lines.size()));
+  row->Money(transaction.subtotal_cents);
+  row->Money(transaction.tax_cents);
+  row->Money(transaction.total_cents);
+  row->Text(transaction.payment_type);
+  row->Text(transaction.extra_json);
+  row->Text(event::ShapeName(transaction.shape));
+  row->Text(message.source.topic);
+  row->Int(message.source.partition);
+  row->Int(message.source.offset);
+  row->EndRow();
+}
+
+void AppendLineRows(const ValidMessage& message, pg::CopyWriter* row) {
+  const auto& lines = message.transaction->lines;
+  for (size_t index = 0; index < lines.size(); ++index) {
+    const event::Line& line = lines[index];
+    row->Text(message.source.topic);
+    row->Int(message.source.partition);
+    row->Int(message.source.offset);
+    row->Int(static_cast<std::int64_t>(index + 1));
+    row->TextOrNull(line.product_id);
+    row->Text(line.item);
+    row->Money(line.unit_price_cents);
+    row->Int(line.quantity);
+    row->Money(line.line_total_cents);
+    row->EndRow();
+  }
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& values) {
+  std::string literal = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal += ',';
+    literal += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+}  // namespace
+
+PgStagingStore::PgStagingStore(pg::ConnectionOptions options) : options_(std::move(options)) {}
+PgStagingStore::~PgStagingStore() = default;
+
+Result<pg::Connection*> PgStagingStore::Connection() {
+  if (connection_) return &*connection_;
+  auto connection = pg::Connection::Open(options_);
+  if (!connection.ok()) return connection.status();
+  // Each batch's commit must be durable before its Kafka offsets move: keep synchronous commit.
+  POSFLOW_RETURN_IF_ERROR(connection->Execute(kCreateTempTables));
+  connection_.emplace(std::move(connection).value());
+  return &*connection_;
+}
+
+void PgStagingStore::Reset(const Status& status) {
+  if (status.code() == Status::Code::kUnavailable) connection_.reset();
+}
+
+Result<std::map<PartitionKey, std::int64_t>> PgStagingStore::LoadOffsets(
+    const std::string& consumer_group, const std::vector<PartitionKey>& partitions) {
+  auto connection = Connection();
+  if (!connection.ok()) return connection.status();
+  std::vector<std::string> topics;
+  std::vector<std::string> numbers;
+  for (const PartitionKey& key : partitions) {
+    topics.push_back(key.topic);
+    numbers.push_back(std::to_string(key.partition));
+  }
+  auto rows = (*connection)->Query(
+      "select o.topic, o.kafka_partition, o.next_offset from ops.kafka_offsets o "
+      "join unnest($2::text[], $3::integer[]) as p(topic, kafka_partition) "
+      "using (topic, kafka_partition) where o.consumer_group = $1",
+      {consumer_group, ArrayLiteral(topics), ArrayLiteral(numbers)});
+  if (!rows.ok()) {
+    Reset(rows.status());
+    return rows.status().WithContext("reading stored Kafka offsets");
+  }
+  std::map<PartitionKey, std::int64_t> offsets;
+  for (int row = 0; row < rows->rows(); ++row) {
+    offsets[PartitionKey{std::string(rows->Get(row, 0)),
+                         std::stoi(std::string(rows->Get(row, 1)))}] =
+        std::stoll(std::string(rows->Get(row, 2)));
+  }
+  return offsets;
+}
+
+Status PgStagingStore::AdvanceOffsets(const Batch& batch) {
+  std::vector<std::string> topics, partitions, nexts, expecteds;
+  for (const PartitionProgress& progress : batch.progress) {
+    topics.push_back(progress.partition.topic);
+    partitions.push_back(std::to_string(progress.partition.partition));
+    nexts.push_back(std::to_string(progress.next));
+    expecteds.push_back(std::to_string(progress.expected_next));
+  }
+  auto rows = connection_->Query(kAdvanceOffsets,
+                                 {batch.consumer_group, ArrayLiteral(topics),
+                                  ArrayLiteral(partitions), ArrayLiteral(nexts),
+                                  ArrayLiteral(expecteds)});
+  if (!rows.ok()) return rows.status().WithContext("advancing Kafka offsets");
+  const auto advanced = static_cast<size_t>(std::stoul(std::string(rows->Get(0, 0))));
+  if (advanced != batch.progress.size()) {
+    return Status::Aborted("fenced: another consumer advanced the stored offsets of " +
+                           std::to_string(batch.progress.size() - advanced) + " of " +
+                           std::to_string(batch.progress.size()) +
+                           " partitions since this batch began; batch discarded");
+  }
+  return Status::Ok();
+}
+
+Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
+                                 BatchResult* result) {
+  if (begin == end) return Status::Ok();
+  POSFLOW_RETURN_IF_ERROR(connection_->Execute("savepoint copy_rows"));
+  buffer_.clear();
+  line_buffer_.clear();
+  pg::CopyWriter transactions(&buffer_);
+  pg::CopyWriter lines(&line_buffer_);
+  for (size_t index = begin; index < end; ++index) {
+    AppendTransactionRow(batch.valid[index], &transactions);
+    AppendLineRows(batch.valid[index], &lines);
+  }
+  Status status = connection_->CopyIn(kCopyTransactions, buffer_);
+  if (status.ok()) status = connection_->CopyIn(kCopyLines, line_buffer_);
+  if (status.ok()) return connection_->Execute("release savepoint copy_rows");
+
+  const std::string sqlstate = connection_->last_sqlstate();
+  if (status.code() == Status::Code::kUnavailable || !IsDataError(sqlstate)) return status;
+  POSFLOW_RETURN_IF_ERROR(connection_->Execute("rollback to savepoint copy_rows"));
+  POSFLOW_RETURN_IF_ERROR(connection_->Execute("release savepoint copy_rows"));
+  if (end - begin == 1) {
+    const ValidMessage& message = batch.valid[begin];
+    spdlog::warn("PostgreSQL refused transaction {} ({} partition {} offset {}): {}",
+                 message.transaction->transaction_id, message.source.topic,
+                 message.source.partition, message.source.offset, status.message());
+    DeadLetter refused;
+    refused.source = message.source;
+    refused.key = message.key;
+    refused.payload = message.payload;
+    refused.problems.push_back(
+        event::Problem{"db.refused:" + sqlstate, "PostgreSQL refused the row: " + status.message()});
+    result->refused.push_back(std::move(refused));
+    return Status::Ok();
+  }
+  const size_t middle = begin + (end - begin) / 2;
+  POSFLOW_RETURN_IF_ERROR(CopyValid(batch, begin, middle, result));
+  return CopyValid(batch, middle, end, result);
+}
+
+Status PgStagingStore::CopyDeadLetters(const Batch& batch, const BatchResult& result) {
+  if (batch.dead.empty() && result.refused.empty()) return Status::Ok();
+  buffer_.clear();
+  pg::CopyWriter row(&buffer_);
+  auto append = [&row](const DeadLetter& letter) {
+    row.Text(letter.source.topic);
+    row.Int(letter.source.partition);
+    row.Int(letter.source.offset);
+    if (letter.key.empty()) {
+      row.Null();
+    } else {
+      row.Bytea(letter.key);
+    }
+    row.Bytea(letter.payload);
+    std::vector<std::string_view> codes;
+    std::string details;
+    for (const event::Problem& problem : letter.problems) {
+      codes.push_back(problem.code);
+      if (!details.empty()) details += '\n';
+      for (char c : problem.message) details += c == '\0' ? '?' : c;
+    }
+    row.TextArray(codes);
+    row.Text(details);
+    row.EndRow();
+  };
+  for (const DeadLetter& letter : batch.dead) append(letter);
+  for (const DeadLetter& letter : result.refused) append(letter);
+  return connection_->CopyIn(kCopyDeadLetters, buffer_);
+}
+
+Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
+  auto connection = Connection();
+  if (!connection.ok()) return connection.status();
+  BatchResult result;
+  auto fail = [&](Status status) -> Status {
+    (void)connection_->Execute("rollback");
+    Reset(status);
+    return status;
+  };
+  Status status = connection_->Execute("begin");
+  if (!status.ok()) return fail(status);
+  // Offsets first: a fenced batch fails fast, before any row is sent.
+  status = AdvanceOffsets(batch);
+  if (!status.ok()) return fail(status);
+  status = CopyValid(batch, 0, batch.valid.size(), &result);
+  if (!status.ok()) return fail(status.WithContext("staging the batch"));
+
+  if (!batch.valid.empty()) {
+    auto counts = connection_->Query(kStageBatch);
+    if (!counts.ok()) return fail(counts.status().WithContext("staging the batch"));
+    result.staged = std::stoull(std::string(counts->Get(0, 0)));
+    result.staged_lines = std::stoull(std::string(counts->Get(0, 1)));
+    result.duplicates = std::stoull(std::string(counts->Get(0, 2)));
+  }
+  status = CopyDeadLetters(batch, result);
+  if (!status.ok()) return fail(status.WithContext("writing dead letters"));
+  status = connection_->Execute("commit");
+  if (!status.ok()) return fail(status.WithContext("committing the batch"));
+  result.dead_lettered = batch.dead.size() + result.refused.size();
+  return result;
+}
+
+}  // namespace posflow::staging
