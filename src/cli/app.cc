@@ -11,7 +11,9 @@
 #include <string>
 
 #include "cli/common_options.h"
+#include "cli/ingest_command.h"
 #include "cli/init_command.h"
+#include "cli/produce_command.h"
 #include "cli/validate_command.h"
 #include "common/version.h"
 
@@ -61,7 +63,9 @@ int Main(int argc, char** argv) {
 #endif
   std::function<int()> run;
   RegisterInitCommand(app, &run);
+  RegisterIngestCommand(app, &run);
   RegisterValidateCommand(app, &run);
+  RegisterProduceCommand(app, &run);
 
   try {
     app.parse(argc, argv);

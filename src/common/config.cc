@@ -215,6 +215,17 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   return config;
 }
 
+std::vector<std::string> Config::Topics() const {
+  std::vector<std::string> names;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = topic.find(',', begin);
+    names.push_back(Trim(topic.substr(begin, comma == std::string::npos ? comma : comma - begin)));
+    if (comma == std::string::npos) return names;
+    begin = comma + 1;
+  }
+}
+
 Status Config::Validate() const {
   if (brokers.empty()) {
     return Status::InvalidArgument("brokers is empty: give --brokers host:port or POSFLOW_BROKERS");
@@ -228,10 +239,12 @@ Status Config::Validate() const {
     }
     begin = end + 1;
   }
-  if (!IsValidTopicName(topic)) {
-    return Status::InvalidArgument("topic: '" + topic +
-                                   "' is not a Kafka topic name ([a-zA-Z0-9._-], at most 245 "
-                                   "characters so that '<topic>.dlq' fits)");
+  for (const std::string& name : Topics()) {
+    if (!IsValidTopicName(name)) {
+      return Status::InvalidArgument("topic: '" + name +
+                                     "' is not a Kafka topic name ([a-zA-Z0-9._-], at most 245 "
+                                     "characters so that '<topic>.dlq' fits)");
+    }
   }
   if (group.empty()) return Status::InvalidArgument("group is empty");
   const bool is_url = db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;

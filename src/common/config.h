@@ -20,7 +20,8 @@ namespace posflow {
 struct Config {
   // Kafka bootstrap servers, "host:port[,host:port...]". Default: the local stack's broker.
   std::string brokers = "127.0.0.1:9092";
-  // Input topic. Dead letters go to DlqTopic(). Default "PointOfSale" (the seed's topic).
+  // Input topic, or several separated by commas (ingest consumes them all). Dead letters go to
+  // "<topic>.dlq" of the topic they came from. Default "PointOfSale" (the seed's topic).
   std::string topic = "PointOfSale";
   // Kafka consumer group of ingest. Default "posflow".
   std::string group = "posflow";
@@ -37,8 +38,10 @@ struct Config {
   // Extra librdkafka properties (TLS, SASL, tuning), applied in this order after posflow's own.
   std::vector<std::pair<std::string, std::string>> kafka_options;
 
-  // The dead-letter topic: "<topic>.dlq".
-  std::string DlqTopic() const { return topic + ".dlq"; }
+  // The input topics (`topic` split at commas).
+  std::vector<std::string> Topics() const;
+  // The dead-letter topic of the first input topic: "<topic>.dlq".
+  std::string DlqTopic() const { return Topics().front() + ".dlq"; }
 
   // Checks every field for shape only (no I/O): a bad value is InvalidArgument naming the key
   // and where a good value would come from.

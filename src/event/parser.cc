@@ -68,6 +68,29 @@ std::string_view TrimRight(std::string_view text) {
   return text;
 }
 
+// A field's name for messages ("total", "customer.email", "items[3].price"), built only when
+// a problem is reported: the happy path allocates nothing for names.
+struct FieldPath {
+  FieldPath(std::string_view key_name) : key(key_name) {}  // NOLINT(google-explicit-constructor)
+  FieldPath(const char* key_name) : key(key_name) {}       // NOLINT(google-explicit-constructor)
+  FieldPath(std::string_view parent_name, long item_index, std::string_view key_name)
+      : parent(parent_name), index(item_index), key(key_name) {}
+
+  std::string ToString() const {
+    std::string text(parent);
+    if (index >= 0) text += "[" + std::to_string(index) + "]";
+    if (!key.empty()) {
+      if (!text.empty()) text += '.';
+      text += key;
+    }
+    return text;
+  }
+
+  std::string_view parent;
+  long index = -1;
+  std::string_view key;
+};
+
 // Thrown-free error flow: every helper returns false on a structural JSON error, which ends
 // parsing with json.syntax; field-level problems are recorded and parsing goes on.
 class MessageReader {
@@ -85,10 +108,10 @@ class MessageReader {
   void Add(std::string_view code, std::string message) {
     problems_->push_back(Problem{std::string(code), std::move(message)});
   }
-  void AddField(std::string_view kind, std::string_view field, std::string message) {
+  void AddField(std::string_view kind, const FieldPath& field, std::string message) {
     std::string code(kind);
     code += ':';
-    code += field;
+    code += field.ToString();
     problems_->push_back(Problem{std::move(code), std::move(message)});
   }
   bool Syntax(simdjson::error_code error) {
@@ -100,15 +123,15 @@ class MessageReader {
   }
 
   // Field readers. Each returns false only on a structural error.
-  bool ReadString(json::value value, std::string_view field, std::string* out, bool* present);
-  bool ReadMoney(json::value value, std::string_view field, Cents* out, bool* present);
-  bool ReadDate(json::value value, std::string_view field);
+  bool ReadString(json::value value, const FieldPath& field, std::string* out, bool* present);
+  bool ReadMoney(json::value value, const FieldPath& field, Cents* out, bool* present);
+  bool ReadDate(json::value value, const FieldPath& field);
   bool ReadCustomer(json::value value, std::string_view field);
   bool ReadLocation(json::value value);
   bool ReadItems(json::value value, std::string_view field);
   bool ReadItem(json::value value, size_t index);
   // `present`: given (even if unusable); `usable`: within range and non-zero.
-  bool ReadQuantity(json::value value, std::string_view field, std::int32_t* out, bool* present,
+  bool ReadQuantity(json::value value, const FieldPath& field, std::int32_t* out, bool* present,
                     bool* usable);
   // Keeps an unknown field verbatim in extra_json (after checking it is well-formed JSON).
   bool KeepExtra(std::string_view key, json::value value);
@@ -124,16 +147,15 @@ class MessageReader {
   std::vector<LineSeen> lines_seen_;
   std::string extra_;
   bool syntax_reported_ = false;
-  std::string field_path_;  // scratch for "items[3].price"
 };
 
-bool MessageReader::ReadString(json::value value, std::string_view field, std::string* out,
+bool MessageReader::ReadString(json::value value, const FieldPath& field, std::string* out,
                                bool* present) {
   json::json_type type;
   if (auto error = value.type().get(type)) return Syntax(error);
   if (type == json::json_type::null) return true;  // absent
   if (type != json::json_type::string) {
-    AddField(codes::kFieldType, field, std::string(field) + " must be a string");
+    AddField(codes::kFieldType, field, field.ToString() + " must be a string");
     return true;
   }
   std::string_view text;
@@ -143,13 +165,13 @@ bool MessageReader::ReadString(json::value value, std::string_view field, std::s
   return true;
 }
 
-bool MessageReader::ReadMoney(json::value value, std::string_view field, Cents* out,
+bool MessageReader::ReadMoney(json::value value, const FieldPath& field, Cents* out,
                               bool* present) {
   json::json_type type;
   if (auto error = value.type().get(type)) return Syntax(error);
   if (type == json::json_type::null) return true;
   if (type != json::json_type::number) {
-    AddField(codes::kFieldType, field, std::string(field) + " must be a number");
+    AddField(codes::kFieldType, field, field.ToString() + " must be a number");
     return true;
   }
   // Validate the number the JSON way, then read its exact decimal text.
@@ -159,7 +181,7 @@ bool MessageReader::ReadMoney(json::value value, std::string_view field, Cents* 
   std::optional<Cents> cents = ParseCents(token);
   if (!cents) {
     AddField(codes::kFieldType, field,
-             std::string(field) + " = " + std::string(token) + " is not an amount of money");
+             field.ToString() + " = " + std::string(token) + " is not an amount of money");
     return true;
   }
   *out = *cents;
@@ -167,13 +189,13 @@ bool MessageReader::ReadMoney(json::value value, std::string_view field, Cents* 
   return true;
 }
 
-bool MessageReader::ReadQuantity(json::value value, std::string_view field, std::int32_t* out,
+bool MessageReader::ReadQuantity(json::value value, const FieldPath& field, std::int32_t* out,
                                  bool* present, bool* usable) {
   json::json_type type;
   if (auto error = value.type().get(type)) return Syntax(error);
   if (type == json::json_type::null) return true;
   if (type != json::json_type::number) {
-    AddField(codes::kFieldType, field, std::string(field) + " must be an integer");
+    AddField(codes::kFieldType, field, field.ToString() + " must be an integer");
     *present = true;
     return true;
   }
@@ -182,7 +204,7 @@ bool MessageReader::ReadQuantity(json::value value, std::string_view field, std:
   if (auto error = value.get_number().get(number)) {
     if (IsIntegerToken(token)) {
       *present = true;
-      Add(codes::kQuantityAbsurd, std::string(field) + " = " + std::string(token) +
+      Add(codes::kQuantityAbsurd, field.ToString() + " = " + std::string(token) +
                                       " is out of range");
       return true;
     }
@@ -197,7 +219,7 @@ bool MessageReader::ReadQuantity(json::value value, std::string_view field, std:
     // 2.0 is an integer written as a double; 2.5 is not a count of items.
     const double as_double = number.get_double();
     if (as_double != static_cast<double>(static_cast<std::int64_t>(as_double))) {
-      AddField(codes::kFieldType, field, std::string(field) + " must be an integer");
+      AddField(codes::kFieldType, field, field.ToString() + " must be an integer");
       *present = true;
       return true;
     }
@@ -205,9 +227,9 @@ bool MessageReader::ReadQuantity(json::value value, std::string_view field, std:
   }
   *present = true;
   if (quantity == 0) {
-    Add(codes::kQuantityZero, std::string(field) + " is 0");
+    Add(codes::kQuantityZero, field.ToString() + " is 0");
   } else if (quantity > options_.max_abs_quantity || quantity < -options_.max_abs_quantity) {
-    Add(codes::kQuantityAbsurd, std::string(field) + " = " + std::to_string(quantity) +
+    Add(codes::kQuantityAbsurd, field.ToString() + " = " + std::to_string(quantity) +
                                     " is beyond +-" + std::to_string(options_.max_abs_quantity));
   } else {
     *out = static_cast<std::int32_t>(quantity);
@@ -216,7 +238,7 @@ bool MessageReader::ReadQuantity(json::value value, std::string_view field, std:
   return true;
 }
 
-bool MessageReader::ReadDate(json::value value, std::string_view field) {
+bool MessageReader::ReadDate(json::value value, const FieldPath& field) {
   std::string text;
   bool present = false;
   const size_t problems_before = problems_->size();
@@ -228,7 +250,7 @@ bool MessageReader::ReadDate(json::value value, std::string_view field) {
   seen_.date = true;
   std::optional<CivilDateTime> time = ParseDateTime(text);
   if (!time) {
-    Add(codes::kDateUnparseable, std::string(field) + " '" + text +
+    Add(codes::kDateUnparseable, field.ToString() + " '" + text +
                                      "' is not YYYY-MM-DD HH:MM:SS or ISO-8601");
     return true;
   }
@@ -272,8 +294,7 @@ bool MessageReader::ReadCustomer(json::value value, std::string_view field) {
     } else if (key == "name") {
       // The camelCase shape gives one "name": split it at the first space.
       std::string name;
-      field_path_ = std::string(field) + ".name";
-      if (!ReadString(member_value, field_path_, &name, nullptr)) return false;
+      if (!ReadString(member_value, FieldPath(field, -1, "name"), &name, nullptr)) return false;
       const size_t space = name.find(' ');
       customer.first_name = name.substr(0, space);
       customer.last_name = space == std::string::npos ? "" : name.substr(space + 1);
@@ -282,8 +303,7 @@ bool MessageReader::ReadCustomer(json::value value, std::string_view field) {
       if (!KeepExtra(std::string(field) + "." + std::string(key), member_value)) return false;
       continue;
     }
-    field_path_ = std::string(field) + "." + std::string(key);
-    if (!ReadString(member_value, field_path_, target, nullptr)) return false;
+    if (!ReadString(member_value, FieldPath(field, -1, key), target, nullptr)) return false;
   }
   return true;
 }
@@ -326,9 +346,8 @@ bool MessageReader::ReadLocation(json::value value) {
       if (!KeepExtra("location." + std::string(key), member_value)) return false;
       continue;
     }
-    field_path_ = "location." + std::string(key);
     const size_t problems_before = problems_->size();
-    if (!ReadString(member_value, field_path_, target, present)) return false;
+    if (!ReadString(member_value, FieldPath("location", -1, key), target, present)) return false;
     if (present != nullptr && problems_->size() != problems_before) *present = true;
   }
   return true;
@@ -362,14 +381,17 @@ bool MessageReader::ReadItem(json::value value, size_t index) {
   if (transaction_->lines.size() <= index) transaction_->lines.resize(index + 1);
   if (lines_seen_.size() <= index) lines_seen_.resize(index + 1);
   Line& line = transaction_->lines[index];
-  line = Line{};
+  line.product_id.clear();
+  line.item.clear();
+  line.unit_price_cents = line.line_total_cents = 0;
+  line.quantity = 0;
   LineSeen& seen = lines_seen_[index];
   seen = LineSeen{};
-  const std::string prefix = "items[" + std::to_string(index) + "]";
   json::json_type type;
   if (auto error = value.type().get(type)) return Syntax(error);
   if (type != json::json_type::object) {
-    AddField(codes::kFieldType, prefix, prefix + " must be an object");
+    const FieldPath item("items", static_cast<long>(index), "");
+    AddField(codes::kFieldType, item, item.ToString() + " must be an object");
     seen.item = seen.price = seen.quantity = seen.total = true;  // one complaint is enough
     return CheckWellFormed(value, 1);
   }
@@ -380,27 +402,27 @@ bool MessageReader::ReadItem(json::value value, size_t index) {
     if (auto error = member.unescaped_key().get(key)) return Syntax(error);
     json::value member_value;
     if (auto error = member.value().get(member_value)) return Syntax(error);
-    field_path_ = prefix + "." + std::string(key);
+    const FieldPath field("items", static_cast<long>(index), key);
     bool ok = true;
     if (key == "item" || key == "productName" || key == "name") {
       const size_t before = problems_->size();
-      ok = ReadString(member_value, field_path_, &line.item, &seen.item);
+      ok = ReadString(member_value, field, &line.item, &seen.item);
       seen.item = seen.item || problems_->size() != before;
     } else if (key == "product_id" || key == "productId") {
-      ok = ReadString(member_value, field_path_, &line.product_id, nullptr);
+      ok = ReadString(member_value, field, &line.product_id, nullptr);
     } else if (key == "price" || key == "unitPrice") {
       const size_t before = problems_->size();
-      ok = ReadMoney(member_value, field_path_, &line.unit_price_cents, &seen.price_usable);
+      ok = ReadMoney(member_value, field, &line.unit_price_cents, &seen.price_usable);
       seen.price = seen.price_usable || problems_->size() != before;
     } else if (key == "quantity") {
-      ok = ReadQuantity(member_value, field_path_, &line.quantity, &seen.quantity,
+      ok = ReadQuantity(member_value, field, &line.quantity, &seen.quantity,
                         &seen.quantity_usable);
     } else if (key == "total_price" || key == "totalPrice") {
       const size_t before = problems_->size();
-      ok = ReadMoney(member_value, field_path_, &line.line_total_cents, &seen.total_usable);
+      ok = ReadMoney(member_value, field, &line.line_total_cents, &seen.total_usable);
       seen.total = seen.total_usable || problems_->size() != before;
     } else {
-      ok = KeepExtra(field_path_, member_value);
+      ok = KeepExtra(field.ToString(), member_value);
     }
     if (!ok) return false;
   }
@@ -614,6 +636,7 @@ bool MessageReader::ReadRoot(json::document& document) {
     syntax_reported_ = true;
     return false;
   }
+  if (!seen_.items_usable) transaction.lines.clear();
   if (seen_.camel_case) {
     transaction.shape = Shape::kCamelCase;
   } else if (seen_.flattened) {
@@ -662,15 +685,15 @@ void MessageReader::Validate() {
   for (size_t index = 0; index < transaction.lines.size(); ++index) {
     const Line& line = transaction.lines[index];
     const LineSeen& seen = lines_seen_[index];
-    const std::string prefix = "items[" + std::to_string(index) + "]";
-    if (!seen.item) AddField(codes::kFieldMissing, prefix + ".item", prefix + " has no item name");
-    if (!seen.price) AddField(codes::kFieldMissing, prefix + ".price", prefix + " has no price");
-    if (!seen.quantity) {
-      AddField(codes::kFieldMissing, prefix + ".quantity", prefix + " has no quantity");
-    }
-    if (!seen.total) {
-      AddField(codes::kFieldMissing, prefix + ".total_price", prefix + " has no total_price");
-    }
+    auto prefix = [index] { return "items[" + std::to_string(index) + "]"; };
+    auto missing = [&](std::string_view key, const char* what) {
+      AddField(codes::kFieldMissing, FieldPath("items", static_cast<long>(index), key),
+               prefix() + " has no " + what);
+    };
+    if (!seen.item) missing("item", "item name");
+    if (!seen.price) missing("price", "price");
+    if (!seen.quantity) missing("quantity", "quantity");
+    if (!seen.total) missing("total_price", "total_price");
     if (seen.total_usable) {
       sum_of_lines += line.line_total_cents;
     } else {
@@ -678,16 +701,16 @@ void MessageReader::Validate() {
     }
     if (seen.price_usable && line.unit_price_cents < 0) {
       Add(codes::kPriceNegative,
-          prefix + ".price " + FormatCents(line.unit_price_cents) + " is negative");
+          prefix() + ".price " + FormatCents(line.unit_price_cents) + " is negative");
     }
     if (seen.price_usable && seen.quantity_usable && seen.total_usable) {
       Cents expected;
       if (__builtin_mul_overflow(line.unit_price_cents, static_cast<Cents>(line.quantity),
                                  &expected)) {
-        Add(codes::kLineTotalMismatch, prefix + ": price x quantity overflows");
+        Add(codes::kLineTotalMismatch, prefix() + ": price x quantity overflows");
       } else if (std::llabs(expected - line.line_total_cents) > kLineTolerance) {
         Add(codes::kLineTotalMismatch,
-            prefix + ".total_price " + FormatCents(line.line_total_cents) + " != price " +
+            prefix() + ".total_price " + FormatCents(line.line_total_cents) + " != price " +
                 FormatCents(line.unit_price_cents) + " x " + std::to_string(line.quantity) +
                 " = " + FormatCents(expected));
       }
@@ -722,18 +745,28 @@ Parser::~Parser() = default;
 bool Parser::Parse(std::string_view message, Transaction* transaction,
                    std::vector<Problem>* problems) {
   problems->clear();
-  // Reset the transaction but keep its buffers' capacity.
+  // Reset the transaction but keep its strings' capacity: no allocation on the happy path.
   transaction->transaction_id.clear();
   transaction->transaction_time = CivilDateTime{};
-  transaction->customer = Customer{};
-  transaction->store = Store{};
-  transaction->lines.clear();
+  Customer& customer = transaction->customer;
+  for (std::string* field : {&customer.customer_id, &customer.first_name, &customer.last_name,
+                             &customer.email, &customer.street, &customer.city,
+                             &customer.province, &customer.postal_code}) {
+    field->clear();
+  }
+  Store& store = transaction->store;
+  for (std::string* field : {&store.store_id, &store.name, &store.address, &store.city,
+                             &store.province, &store.postal_code}) {
+    field->clear();
+  }
+  // Lines are resized (not cleared) by ReadItems, keeping their strings.
   transaction->subtotal_cents = transaction->tax_cents = transaction->total_cents = 0;
   transaction->payment_type.clear();
   transaction->extra_json = "{}";
   transaction->shape = Shape::kSeedProducer;
 
   if (message.size() > options_.max_message_bytes) {
+    transaction->lines.clear();
     problems->push_back(Problem{std::string(codes::kTooLarge),
                                 "message of " + std::to_string(message.size()) +
                                     " bytes is over the limit of " +
@@ -741,6 +774,7 @@ bool Parser::Parse(std::string_view message, Transaction* transaction,
     return false;
   }
   if (!simdjson::validate_utf8(message.data(), message.size())) {
+    transaction->lines.clear();
     problems->push_back(Problem{std::string(codes::kUtf8), "the message is not valid UTF-8"});
     return false;
   }
@@ -755,11 +789,15 @@ bool Parser::Parse(std::string_view message, Transaction* transaction,
                                                          buffer.size()))
                    .get(document);
   if (error) {
+    transaction->lines.clear();
     problems->push_back(Problem{std::string(codes::kJsonSyntax),
                                 std::string("not valid JSON: ") + simdjson::error_message(error)});
     return false;
   }
-  if (!reader.ReadRoot(document)) return false;
+  if (!reader.ReadRoot(document)) {
+    transaction->lines.clear();  // never leave the previous message's lines behind
+    return false;
+  }
   reader.Validate();
   return problems->empty();
 }

@@ -17,9 +17,14 @@ const char* ShapeName(Shape shape) {
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
+  // Copy runs of plain characters at once; escape the rest.
+  size_t run_begin = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out->append(text.data() + run_begin, i - run_begin);
+    run_begin = i + 1;
+    switch (byte) {
       case '"':
         out->append("\\\"");
         break;
@@ -36,15 +41,12 @@ void AppendJsonString(std::string_view text, std::string* out) {
         out->append("\\t");
         break;
       default:
-        if (byte < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[byte >> 4]);
-          out->push_back(kHex[byte & 0xf]);
-        } else {
-          out->push_back(c);
-        }
+        out->append("\\u00");
+        out->push_back(kHex[byte >> 4]);
+        out->push_back(kHex[byte & 0xf]);
     }
   }
+  out->append(text.data() + run_begin, text.size() - run_begin);
   out->push_back('"');
 }
 

@@ -79,10 +79,11 @@ Result<InitReport> RunInit(const Config& config, const InitOptions& options) {
   if (options.create_topics) {
     auto admin = kafka::AdminClient::Create(config);
     if (!admin.ok()) return admin.status();
-    std::vector<kafka::TopicSpec> specs = {
-        {config.topic, options.partitions, options.replication_factor, {}},
-        {config.DlqTopic(), options.dlq_partitions, options.replication_factor, {}},
-    };
+    std::vector<kafka::TopicSpec> specs;
+    for (const std::string& topic : config.Topics()) {
+      specs.push_back({topic, options.partitions, options.replication_factor, {}});
+      specs.push_back({topic + ".dlq", options.dlq_partitions, options.replication_factor, {}});
+    }
     auto outcomes = admin->CreateTopics(specs, options.kafka_timeout);
     if (!outcomes.ok()) return outcomes.status();
     for (size_t i = 0; i < specs.size(); ++i) {

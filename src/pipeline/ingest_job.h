@@ -1,0 +1,69 @@
+#pragma once
+
+// `posflow ingest`: Kafka -> staging, exactly once (DESIGN.md, "Exactly-once, the mechanism").
+//
+// The loop: consume a batch (bounded by count, bytes and time), parse and validate every
+// message, and hand the batch to the staging store, which writes the staged transactions, the
+// dead letters and every partition's next offset in ONE transaction, the offsets by
+// compare-and-set. Dead letters also go to "<topic>.dlq" with their reasons in headers
+// (at-least-once: published before the commit). Kafka's committed offsets follow the store's,
+// for lag tools only. On assignment each partition starts at the store's offset.
+//
+// Failures: a store or broker outage is retried with backoff (and /healthz turns unhealthy)
+// until it comes back or the job is stopped; a fenced batch is discarded and its partitions
+// re-read from the store. Memory stays bounded whatever the lag: one batch plus librdkafka's
+// bounded prefetch.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace posflow::ops {
+class Metrics;
+}
+
+namespace posflow::pipeline {
+
+struct IngestOptions {
+  // Topics to consume. Empty: the configuration's topic. Dead letters: "<topic>.dlq".
+  std::vector<std::string> topics;
+  // A batch closes at this many messages... Default 5 000 (measured: see README).
+  std::size_t batch_max_messages = 5000;
+  // ...or this many payload bytes. Default 16 MiB.
+  std::size_t batch_max_bytes = 16u << 20;
+  // ...or when its first message has waited this long. Default 100 ms: the freshness bound.
+  std::chrono::milliseconds batch_max_wait{100};
+  // Messages larger than this are dead letters (message.too_large). Default 1 MiB.
+  std::size_t max_message_bytes = 1u << 20;
+  // Publish dead letters to "<topic>.dlq" as well as ops.dead_letter. Default on.
+  bool publish_dead_letters = true;
+  // Exit once caught up (every assigned partition staged up to its high watermark) and nothing
+  // has arrived for this long (0: run until stopped). For batch use and benchmarks.
+  std::chrono::milliseconds exit_when_idle{0};
+  // Backoff between retries of an unavailable store: doubles from initial up to max.
+  std::chrono::milliseconds retry_initial{200};
+  std::chrono::milliseconds retry_max{5000};
+};
+
+struct IngestStats {
+  std::uint64_t consumed = 0;
+  std::uint64_t staged = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t fenced_batches = 0;
+};
+
+// Runs until `stop` becomes true (then finishes or abandons the batch in flight, never
+// half-writes) or, with exit_when_idle, until idle. `metrics` may be null.
+// Failure: InvalidArgument for bad options; Unavailable only for errors that retrying cannot
+// cure (a fatal consumer error).
+Result<IngestStats> RunIngest(const Config& config, const IngestOptions& options,
+                              const std::atomic<bool>& stop, ops::Metrics* metrics);
+
+}  // namespace posflow::pipeline

@@ -1,0 +1,110 @@
+// Crash, scale-out and service-restart tests of ingest. They restart the shared local stack's
+// services, so ctest runs them alone (RUN_SERIAL). Every loop is bounded in count and time.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <thread>
+
+#include "integration/ingest_fixture.h"
+
+namespace posflow::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// Runs scripts/stack to restart one service of the local stack.
+void RestartService(const std::string& service) {
+  std::string output;
+  const int code = RunToCompletion(std::string(POSFLOW_SOURCE_DIR) + "/scripts/stack",
+                                   {"restart", service}, std::chrono::minutes(3), &output);
+  ASSERT_EQ(code, 0) << output;
+}
+
+// Waits until more than `count` messages are accounted for (staged, duplicate or dead).
+void WaitPast(const std::string& db, std::int64_t count) {
+  const StagingTotals totals = WaitForAccounted(db, count + 1, seconds(120));
+  ASSERT_GT(totals.Accounted(), count) << "ingest made no progress";
+}
+
+class ChaosTest : public IngestTest {};
+
+TEST_F(ChaosTest, KillNineAtRandomPointsFiveTimesDuringA100kStream) {
+  const unsigned seed = std::random_device{}();
+  std::mt19937 random(seed);
+  SCOPED_TRACE("random seed " + std::to_string(seed));
+  auto producer = StartProducer({"--count", "100000", "--seed", "21", "--rate", "25000",
+                                 "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
+                                "stream");
+  for (int round = 0; round < 5; ++round) {
+    auto ingest = StartIngest();
+    // Let it stage something, then kill it at a random moment of its work.
+    WaitPast(config_.db, ReadStagingTotals(config_.db).Accounted());
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<>(0, 700)(random)));
+    ingest->Signal(SIGKILL);
+    ASSERT_EQ(ingest->Wait(seconds(10)), 128 + SIGKILL);
+  }
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(3)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  ASSERT_EQ(manifest.messages, 100000);
+  ASSERT_EQ(IngestUntilIdle(), 0);
+  ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+}
+
+TEST_F(ChaosTest, ThreeConsumersOneKilledOneAddedReconcileExactly) {
+  auto producer = StartProducer({"--count", "60000", "--seed", "22", "--rate", "15000",
+                                 "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
+                                "stream");
+  auto first = StartIngest();
+  auto second = StartIngest();
+  auto third = StartIngest();
+  WaitPast(config_.db, 10000);
+  second->Signal(SIGKILL);
+  ASSERT_EQ(second->Wait(seconds(10)), 128 + SIGKILL);
+  auto fourth = StartIngest();
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(3)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  const StagingTotals totals = WaitForAccounted(config_.db, manifest.messages, seconds(180));
+  for (auto* ingest : {first.get(), third.get(), fourth.get()}) ingest->Signal(SIGTERM);
+  for (auto* ingest : {first.get(), third.get(), fourth.get()}) {
+    EXPECT_EQ(ingest->Wait(seconds(30)), 0);
+  }
+  ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+  EXPECT_EQ(totals.Accounted(), manifest.messages);
+}
+
+TEST_F(ChaosTest, PostgresRestartedMidStreamLosesNothing) {
+  auto producer = StartProducer({"--count", "40000", "--seed", "23", "--rate", "10000",
+                                 "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
+                                "stream");
+  auto ingest = StartIngest();
+  WaitPast(config_.db, 5000);
+  RestartService("postgres");
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(3)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  WaitForAccounted(config_.db, manifest.messages, seconds(180));
+  ingest->Signal(SIGTERM);
+  EXPECT_EQ(ingest->Wait(seconds(30)), 0);
+  ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+}
+
+TEST_F(ChaosTest, KafkaRestartedMidStreamLosesNothing) {
+  auto producer = StartProducer({"--count", "40000", "--seed", "24", "--rate", "10000",
+                                 "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
+                                "stream");
+  auto ingest = StartIngest();
+  WaitPast(config_.db, 5000);
+  RestartService("kafka");
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(3)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  WaitForAccounted(config_.db, manifest.messages, seconds(180));
+  ingest->Signal(SIGTERM);
+  EXPECT_EQ(ingest->Wait(seconds(30)), 0);
+  ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+}
+
+}  // namespace
+}  // namespace posflow::testing
