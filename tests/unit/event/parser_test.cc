@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -11,9 +12,16 @@
 namespace posflow::event {
 namespace {
 
+// The seed's files: ../shared/seed beside the checkout, or POSFLOW_SEED_DIR.
+std::string SeedDir() {
+  const char* dir = std::getenv("POSFLOW_SEED_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : POSFLOW_SEED_DIR;
+}
+
 std::string ReadSeedMessage(const std::string& name) {
-  std::ifstream in(std::string(POSFLOW_SEED_DIR) + "/example-messages/" + name);
-  EXPECT_TRUE(in) << "cannot read the seed's " << name << " under " << POSFLOW_SEED_DIR;
+  std::ifstream in(SeedDir() + "/example-messages/" + name);
+  EXPECT_TRUE(in) << "cannot read the seed's " << name << " under " << SeedDir()
+                  << " (set POSFLOW_SEED_DIR to the seed folder)";
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
