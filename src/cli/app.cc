@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/common_options.h"
+#include "cli/dlq_command.h"
 #include "cli/ingest_command.h"
 #include "cli/init_command.h"
 #include "cli/produce_command.h"
@@ -64,6 +65,7 @@ int Main(int argc, char** argv) {
   std::function<int()> run;
   RegisterInitCommand(app, &run);
   RegisterIngestCommand(app, &run);
+  RegisterDlqCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterProduceCommand(app, &run);
 

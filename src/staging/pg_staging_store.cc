@@ -315,6 +315,22 @@ Status PgStagingStore::CopyDeadLetters(const Batch& batch, const BatchResult& re
   return connection_->CopyIn(kCopyDeadLetters, buffer_);
 }
 
+Status PgStagingStore::MarkReplayed(const Batch& batch) {
+  std::vector<std::string> ids;
+  for (std::int64_t id : batch.replayed_dead_letters) ids.push_back(std::to_string(id));
+  auto marked = connection_->Query(
+      "update ops.dead_letter d set replayed_at = now(), replayed_as = "
+      "  (select t.transaction_id from batch_transaction t where t.topic = d.topic "
+      "   and t.kafka_partition = d.kafka_partition and t.kafka_offset = d.kafka_offset limit 1) "
+      "where d.dead_letter_id = any($1::bigint[]) and d.replayed_at is null",
+      {ArrayLiteral(ids)});
+  if (!marked.ok()) return marked.status().WithContext("marking dead letters replayed");
+  if (marked->AffectedRows() != static_cast<long>(ids.size())) {
+    return Status::Aborted("dead letter already replayed by someone else; nothing written");
+  }
+  return Status::Ok();
+}
+
 Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
   auto connection = Connection();
   if (!connection.ok()) return connection.status();
@@ -331,6 +347,10 @@ Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
   if (!status.ok()) return fail(status);
   status = CopyValid(batch, 0, batch.valid.size(), &result);
   if (!status.ok()) return fail(status.WithContext("staging the batch"));
+  if (!batch.replayed_dead_letters.empty() && !result.refused.empty()) {
+    // A replayed message is a dead letter already: it cannot become a second one.
+    return fail(Status::FailedPrecondition(result.refused.front().problems.front().message));
+  }
 
   if (!batch.valid.empty()) {
     auto counts = connection_->Query(kStageBatch);
@@ -341,6 +361,10 @@ Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
   }
   status = CopyDeadLetters(batch, result);
   if (!status.ok()) return fail(status.WithContext("writing dead letters"));
+  if (!batch.replayed_dead_letters.empty()) {
+    status = MarkReplayed(batch);
+    if (!status.ok()) return fail(status);
+  }
   status = connection_->Execute("commit");
   if (!status.ok()) return fail(status.WithContext("committing the batch"));
   result.dead_lettered = batch.dead.size() + result.refused.size();

@@ -42,6 +42,7 @@ class PgStagingStore : public StagingStore {
   // COPYs the valid messages [begin, end) into the temp tables, bisecting on refusal.
   Status CopyValid(const Batch& batch, size_t begin, size_t end, BatchResult* result);
   Status CopyDeadLetters(const Batch& batch, const BatchResult& result);
+  Status MarkReplayed(const Batch& batch);
 
   pg::ConnectionOptions options_;
   std::optional<pg::Connection> connection_;

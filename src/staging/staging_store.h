@@ -62,6 +62,9 @@ struct Batch {
   std::vector<ValidMessage> valid;
   std::vector<DeadLetter> dead;
   std::vector<PartitionProgress> progress;
+  // Dead letters (ops.dead_letter ids) this batch replays: marked replayed in the same
+  // transaction, once; if any was replayed meanwhile, the batch is Aborted.
+  std::vector<std::int64_t> replayed_dead_letters;
 };
 
 struct BatchResult {

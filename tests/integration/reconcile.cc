@@ -26,7 +26,7 @@ StagingTotals ReadStagingTotals(const std::string& db_url) {
       " (select coalesce(sum(total) * 100, 0)::bigint from staging.pos_transaction),"
       " (select count(*) from staging.pos_line),"
       " (select count(*) from ops.duplicate_message),"
-      " (select count(*) from ops.dead_letter),"
+      " (select count(*) from ops.dead_letter where replayed_at is null),"
       " (select coalesce(sum(next_offset), 0) from ops.kafka_offsets)");
   if (!rows.ok()) return totals;
   totals.staged = Number(*rows, 0, 0);
@@ -36,7 +36,8 @@ StagingTotals ReadStagingTotals(const std::string& db_url) {
   totals.dead_letters = Number(*rows, 0, 4);
   totals.next_offsets = Number(*rows, 0, 5);
   auto codes = connection->Query(
-      "select code, count(*) from ops.dead_letter, unnest(reasons) as code group by code");
+      "select code, count(*) from ops.dead_letter, unnest(reasons) as code "
+      "where replayed_at is null group by code");
   if (codes.ok()) {
     for (int row = 0; row < codes->rows(); ++row) {
       totals.dead_by_code[std::string(codes->Get(row, 0))] = Number(*codes, row, 1);

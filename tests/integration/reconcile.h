@@ -17,7 +17,7 @@ struct StagingTotals {
   std::int64_t staged_total_cents = 0;
   std::int64_t staged_lines = 0;
   std::int64_t duplicates = 0;
-  std::int64_t dead_letters = 0;
+  std::int64_t dead_letters = 0;  // still quarantined (not replayed)
   std::map<std::string, std::int64_t> dead_by_code;
   std::int64_t next_offsets = 0;  // sum over partitions of ops.kafka_offsets.next_offset
   std::int64_t Accounted() const { return staged + duplicates + dead_letters; }
