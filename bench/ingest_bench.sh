@@ -5,6 +5,7 @@
 #   - the PostgreSQL write limit: psql \copy of the same staged rows from CSV files into
 #                                 identical empty tables
 # Usage: bench/ingest_bench.sh [N=1000000]   (needs the local stack: scripts/stack up)
+# POSFLOW_BENCH_INGEST_ARGS adds ingest options, e.g. "--batch-messages 20000".
 # Prints a Markdown table; the numbers go into bench/README.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ echo "loading $count transactions into $topic ..." >&2
 bytes=$(python3 -c "import json;print(json.load(open('$work/manifest.json'))['messages'])")
 
 read -r ingest_s ingest_rss < <(measure "$posflow" ingest --db "$db" --topic "$topic" \
-	--group "$run_id" --metrics-addr off --exit-when-idle 1)
+	--group "$run_id" --metrics-addr off --exit-when-idle 1 ${POSFLOW_BENCH_INGEST_ARGS:-})
 read -r staged lines < <(psql -h 127.0.0.1 -d "$run_id" -Atc \
 	"select count(*), (select count(*) from staging.pos_line) from staging.pos_transaction" | tr '|' ' ')
 idle=1  # --exit-when-idle adds this much after the last message

@@ -91,6 +91,20 @@ struct FieldPath {
   std::string_view key;
 };
 
+// The customer fields the flattened shape (pos_example*.json) puts at the top level.
+std::string Customer::*FlattenedCustomerField(std::string_view key) {
+  static constexpr std::pair<std::string_view, std::string Customer::*> kFields[] = {
+      {"customer_id", &Customer::customer_id}, {"first_name", &Customer::first_name},
+      {"last_name", &Customer::last_name},     {"email", &Customer::email},
+      {"street", &Customer::street},           {"city", &Customer::city},
+      {"province", &Customer::province},       {"postal_code", &Customer::postal_code},
+  };
+  for (const auto& [name, field] : kFields) {
+    if (name == key) return field;
+  }
+  return nullptr;
+}
+
 // Thrown-free error flow: every helper returns false on a structural JSON error, which ends
 // parsing with json.syntax; field-level problems are recorded and parsing goes on.
 class MessageReader {
@@ -600,30 +614,9 @@ bool MessageReader::ReadRoot(json::document& document) {
       ok = ReadLocation(value);
     } else if (key == "customer") {
       ok = ReadCustomer(value, key);
-    } else if (key == "customer_id") {
+    } else if (std::string Customer::*field = FlattenedCustomerField(key)) {
       seen_.flattened = true;
-      ok = ReadString(value, key, &customer.customer_id, nullptr);
-    } else if (key == "first_name") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.first_name, nullptr);
-    } else if (key == "last_name") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.last_name, nullptr);
-    } else if (key == "email") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.email, nullptr);
-    } else if (key == "street") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.street, nullptr);
-    } else if (key == "city") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.city, nullptr);
-    } else if (key == "province") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.province, nullptr);
-    } else if (key == "postal_code") {
-      seen_.flattened = true;
-      ok = ReadString(value, key, &customer.postal_code, nullptr);
+      ok = ReadString(value, key, &(customer.*field), nullptr);
     } else {
       ok = KeepExtra(key, value);
     }

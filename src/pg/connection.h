@@ -81,6 +81,8 @@ class Connection {
 
   // The SQLSTATE of the last failed statement ("" when none or not from the server).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // Keeps a failure's SQLSTATE readable after statements (e.g. a rollback) that cleared it.
+  void set_last_sqlstate(std::string sqlstate) { last_sqlstate_ = std::move(sqlstate); }
 
   // Where this connection points, with the password masked: for messages.
   const std::string& description() const { return description_; }

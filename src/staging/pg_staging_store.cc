@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string>
+#include <unordered_set>
 #include <utility>
 
 #include "pg/copy_writer.h"
@@ -10,75 +11,27 @@
 namespace posflow::staging {
 namespace {
 
-constexpr const char* kCreateTempTables = R"sql(
-create temp table if not exists batch_transaction
-  (like staging.pos_transaction including defaults including constraints)
-  on commit delete rows;
-create temp table if not exists batch_line (
-  topic text not null,
-  kafka_partition integer not null,
-  kafka_offset bigint not null,
-  line_number integer not null check (line_number >= 1),
-  product_id text,
-  item text not null,
-  unit_price numeric(12,2) not null check (unit_price >= 0),
-  quantity integer not null check (quantity <> 0),
-  line_total numeric(12,2) not null
-) on commit delete rows;
-)sql";
-
 constexpr const char* kCopyTransactions =
-    "copy batch_transaction (transaction_id, transaction_time, utc_offset_minutes, customer_id, "
-    "customer_first_name, customer_last_name, customer_email, customer_street, customer_city, "
-    "customer_province, customer_postal_code, store_id, store_name, store_address, store_city, "
-    "store_province, store_postal_code, line_count, subtotal, tax, total, payment_type, extra, "
-    "source_shape, topic, kafka_partition, kafka_offset) from stdin";
+    "copy staging.pos_transaction (transaction_id, transaction_time, utc_offset_minutes, "
+    "customer_id, customer_first_name, customer_last_name, customer_email, customer_street, "
+    "customer_city, customer_province, customer_postal_code, store_id, store_name, "
+    "store_address, store_city, store_province, store_postal_code, line_count, subtotal, tax, "
+    "total, payment_type, extra, source_shape, topic, kafka_partition, kafka_offset) from stdin";
 
 constexpr const char* kCopyLines =
-    "copy batch_line (topic, kafka_partition, kafka_offset, line_number, product_id, item, "
-    "unit_price, quantity, line_total) from stdin";
+    "copy staging.pos_line (transaction_id, line_number, product_id, item, unit_price, quantity, "
+    "line_total) from stdin";
+
+constexpr const char* kCopySeen =
+    "copy ops.transaction_seen (transaction_id, topic, kafka_partition, kafka_offset) from stdin";
+
+constexpr const char* kCopyDuplicates =
+    "copy ops.duplicate_message (topic, kafka_partition, kafka_offset, transaction_id, total) "
+    "from stdin";
 
 constexpr const char* kCopyDeadLetters =
     "copy ops.dead_letter (topic, kafka_partition, kafka_offset, message_key, payload, reasons, "
     "details) from stdin";
-
-// Stages first-seen transactions, records the others as duplicates; one statement, one
-// snapshot. Returns (staged, lines, duplicates).
-constexpr const char* kStageBatch = R"sql(
-with candidates as (
-  select distinct on (transaction_id) *
-  from batch_transaction
-  order by transaction_id, topic, kafka_partition, kafka_offset
-), first_seen as (
-  insert into ops.transaction_seen (transaction_id, topic, kafka_partition, kafka_offset)
-  select transaction_id, topic, kafka_partition, kafka_offset from candidates
-  on conflict (transaction_id) do nothing
-  returning transaction_id, topic, kafka_partition, kafka_offset
-), staged as (
-  insert into staging.pos_transaction
-  select c.* from candidates c
-  join first_seen s using (transaction_id, topic, kafka_partition, kafka_offset)
-  returning transaction_id, topic, kafka_partition, kafka_offset
-), lines as (
-  insert into staging.pos_line
-    (transaction_id, line_number, product_id, item, unit_price, quantity, line_total)
-  select s.transaction_id, l.line_number, l.product_id, l.item, l.unit_price, l.quantity,
-         l.line_total
-  from batch_line l join staged s using (topic, kafka_partition, kafka_offset)
-  returning 1
-), duplicates as (
-  insert into ops.duplicate_message (topic, kafka_partition, kafka_offset, transaction_id, total)
-  select b.topic, b.kafka_partition, b.kafka_offset, b.transaction_id, b.total
-  from batch_transaction b
-  where not exists (select 1 from first_seen s
-                    where s.topic = b.topic and s.kafka_partition = b.kafka_partition
-                      and s.kafka_offset = b.kafka_offset)
-  on conflict do nothing
-  returning 1
-)
-select (select count(*) from staged), (select count(*) from lines),
-       (select count(*) from duplicates)
-)sql";
 
 // Offsets: compare-and-set from the offset the writer believed stored ($5 = -1: none yet).
 constexpr const char* kAdvanceOffsets = R"sql(
@@ -102,9 +55,12 @@ select (select count(*) from advanced) + (select count(*) from created)
 )sql";
 
 // SQLSTATE classes meaning "this data", not "this server": 22 data exception, 23 integrity
-// constraint violation. Only those are worth bisecting for.
+// constraint violation. Only those are worth bisecting for; 23505 (unique violation) is not
+// about the row but about a concurrent writer (see WriteBatch).
+constexpr const char* kUniqueViolation = "23505";
 bool IsDataError(const std::string& sqlstate) {
-  return sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0;
+  return sqlstate != kUniqueViolation &&
+         (sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0);
 }
 
 void AppendTransactionRow(const ValidMessage& message, pg::CopyWriter* row) {
@@ -149,9 +105,7 @@ void AppendLineRows(const ValidMessage& message, pg::CopyWriter* row) {
   const auto& lines = message.transaction->lines;
   for (size_t index = 0; index < lines.size(); ++index) {
     const event::Line& line = lines[index];
-    row->Text(message.source.topic);
-    row->Int(message.source.partition);
-    row->Int(message.source.offset);
+    row->Text(message.transaction->transaction_id);
     row->Int(static_cast<std::int64_t>(index + 1));
     row->TextOrNull(line.product_id);
     row->Text(line.item);
@@ -186,7 +140,6 @@ Result<pg::Connection*> PgStagingStore::Connection() {
   auto connection = pg::Connection::Open(options_);
   if (!connection.ok()) return connection.status();
   // Each batch's commit must be durable before its Kafka offsets move: keep synchronous commit.
-  POSFLOW_RETURN_IF_ERROR(connection->Execute(kCreateTempTables));
   connection_.emplace(std::move(connection).value());
   return &*connection_;
 }
@@ -252,22 +205,37 @@ Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
   POSFLOW_RETURN_IF_ERROR(connection_->Execute("savepoint copy_rows"));
   buffer_.clear();
   line_buffer_.clear();
+  seen_buffer_.clear();
   pg::CopyWriter transactions(&buffer_);
   pg::CopyWriter lines(&line_buffer_);
+  pg::CopyWriter seen(&seen_buffer_);
   for (size_t index = begin; index < end; ++index) {
-    AppendTransactionRow(batch.valid[index], &transactions);
-    AppendLineRows(batch.valid[index], &lines);
+    const ValidMessage& message = batch.valid[fresh_[index]];
+    AppendTransactionRow(message, &transactions);
+    AppendLineRows(message, &lines);
+    seen.Text(message.transaction->transaction_id);
+    seen.Text(message.source.topic);
+    seen.Int(message.source.partition);
+    seen.Int(message.source.offset);
+    seen.EndRow();
   }
   Status status = connection_->CopyIn(kCopyTransactions, buffer_);
   if (status.ok()) status = connection_->CopyIn(kCopyLines, line_buffer_);
-  if (status.ok()) return connection_->Execute("release savepoint copy_rows");
+  if (status.ok()) status = connection_->CopyIn(kCopySeen, seen_buffer_);
+  if (status.ok()) {
+    for (size_t index = begin; index < end; ++index) {
+      ++result->staged;
+      result->staged_lines += batch.valid[fresh_[index]].transaction->lines.size();
+    }
+    return connection_->Execute("release savepoint copy_rows");
+  }
 
   const std::string sqlstate = connection_->last_sqlstate();
   if (status.code() == Status::Code::kUnavailable || !IsDataError(sqlstate)) return status;
   POSFLOW_RETURN_IF_ERROR(connection_->Execute("rollback to savepoint copy_rows"));
   POSFLOW_RETURN_IF_ERROR(connection_->Execute("release savepoint copy_rows"));
   if (end - begin == 1) {
-    const ValidMessage& message = batch.valid[begin];
+    const ValidMessage& message = batch.valid[fresh_[begin]];
     spdlog::warn("PostgreSQL refused transaction {} ({} partition {} offset {}): {}",
                  message.transaction->transaction_id, message.source.topic,
                  message.source.partition, message.source.offset, status.message());
@@ -283,6 +251,55 @@ Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
   const size_t middle = begin + (end - begin) / 2;
   POSFLOW_RETURN_IF_ERROR(CopyValid(batch, begin, middle, result));
   return CopyValid(batch, middle, end, result);
+}
+
+Status PgStagingStore::SplitFreshFromDuplicates(const Batch& batch) {
+  fresh_.clear();
+  duplicates_.clear();
+  if (batch.valid.empty()) return Status::Ok();
+  // First occurrence in the batch wins; later ones are duplicates.
+  std::unordered_set<std::string_view> in_batch;
+  std::vector<std::string> ids;
+  std::vector<size_t> candidates;
+  for (size_t index = 0; index < batch.valid.size(); ++index) {
+    const std::string& id = batch.valid[index].transaction->transaction_id;
+    if (in_batch.insert(id).second) {
+      candidates.push_back(index);
+      ids.push_back(id);
+    } else {
+      duplicates_.push_back(index);
+    }
+  }
+  auto seen = connection_->Query(
+      "select transaction_id from ops.transaction_seen where transaction_id = any($1::text[])",
+      {ArrayLiteral(ids)});
+  if (!seen.ok()) return seen.status().WithContext("looking up transaction ids");
+  std::unordered_set<std::string> staged_before;
+  for (int row = 0; row < seen->rows(); ++row) staged_before.emplace(seen->Get(row, 0));
+  for (size_t index : candidates) {
+    if (staged_before.count(batch.valid[index].transaction->transaction_id) != 0) {
+      duplicates_.push_back(index);
+    } else {
+      fresh_.push_back(index);
+    }
+  }
+  return Status::Ok();
+}
+
+Status PgStagingStore::CopyDuplicates(const Batch& batch) {
+  if (duplicates_.empty()) return Status::Ok();
+  buffer_.clear();
+  pg::CopyWriter row(&buffer_);
+  for (size_t index : duplicates_) {
+    const ValidMessage& message = batch.valid[index];
+    row.Text(message.source.topic);
+    row.Int(message.source.partition);
+    row.Int(message.source.offset);
+    row.Text(message.transaction->transaction_id);
+    row.Money(message.transaction->total_cents);
+    row.EndRow();
+  }
+  return connection_->CopyIn(kCopyDuplicates, buffer_);
 }
 
 Status PgStagingStore::CopyDeadLetters(const Batch& batch, const BatchResult& result) {
@@ -318,12 +335,12 @@ Status PgStagingStore::CopyDeadLetters(const Batch& batch, const BatchResult& re
 Status PgStagingStore::MarkReplayed(const Batch& batch) {
   std::vector<std::string> ids;
   for (std::int64_t id : batch.replayed_dead_letters) ids.push_back(std::to_string(id));
+  std::optional<std::string> replayed_as;
+  if (batch.valid.size() == 1) replayed_as = batch.valid.front().transaction->transaction_id;
   auto marked = connection_->Query(
-      "update ops.dead_letter d set replayed_at = now(), replayed_as = "
-      "  (select t.transaction_id from batch_transaction t where t.topic = d.topic "
-      "   and t.kafka_partition = d.kafka_partition and t.kafka_offset = d.kafka_offset limit 1) "
-      "where d.dead_letter_id = any($1::bigint[]) and d.replayed_at is null",
-      {ArrayLiteral(ids)});
+      "update ops.dead_letter set replayed_at = now(), replayed_as = $2 "
+      "where dead_letter_id = any($1::bigint[]) and replayed_at is null",
+      {ArrayLiteral(ids), replayed_as});
   if (!marked.ok()) return marked.status().WithContext("marking dead letters replayed");
   if (marked->AffectedRows() != static_cast<long>(ids.size())) {
     return Status::Aborted("dead letter already replayed by someone else; nothing written");
@@ -332,12 +349,30 @@ Status PgStagingStore::MarkReplayed(const Batch& batch) {
 }
 
 Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
+  // A unique violation means another writer staged one of this batch's ids between our look-up
+  // and our COPY (possible only across partitions): redo the batch, which then sees it as a
+  // duplicate. Bounded: each retry sees strictly more ids as staged.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto result = TryWriteBatch(batch);
+    if (result.ok() || attempt == kAttempts ||
+        result.status().code() != Status::Code::kFailedPrecondition ||
+        connection_ == std::nullopt || connection_->last_sqlstate() != kUniqueViolation) {
+      return result;
+    }
+    spdlog::info("staging: concurrent writer staged a transaction of this batch; redoing it");
+  }
+}
+
+Result<BatchResult> PgStagingStore::TryWriteBatch(const Batch& batch) {
   auto connection = Connection();
   if (!connection.ok()) return connection.status();
   BatchResult result;
   auto fail = [&](Status status) -> Status {
+    const std::string sqlstate = connection_->last_sqlstate();
     (void)connection_->Execute("rollback");
     Reset(status);
+    if (connection_) connection_->set_last_sqlstate(sqlstate);
     return status;
   };
   Status status = connection_->Execute("begin");
@@ -345,20 +380,17 @@ Result<BatchResult> PgStagingStore::WriteBatch(const Batch& batch) {
   // Offsets first: a fenced batch fails fast, before any row is sent.
   status = AdvanceOffsets(batch);
   if (!status.ok()) return fail(status);
-  status = CopyValid(batch, 0, batch.valid.size(), &result);
+  status = SplitFreshFromDuplicates(batch);
+  if (!status.ok()) return fail(status);
+  status = CopyValid(batch, 0, fresh_.size(), &result);
   if (!status.ok()) return fail(status.WithContext("staging the batch"));
   if (!batch.replayed_dead_letters.empty() && !result.refused.empty()) {
     // A replayed message is a dead letter already: it cannot become a second one.
     return fail(Status::FailedPrecondition(result.refused.front().problems.front().message));
   }
-
-  if (!batch.valid.empty()) {
-    auto counts = connection_->Query(kStageBatch);
-    if (!counts.ok()) return fail(counts.status().WithContext("staging the batch"));
-    result.staged = std::stoull(std::string(counts->Get(0, 0)));
-    result.staged_lines = std::stoull(std::string(counts->Get(0, 1)));
-    result.duplicates = std::stoull(std::string(counts->Get(0, 2)));
-  }
+  status = CopyDuplicates(batch);
+  if (!status.ok()) return fail(status.WithContext("recording duplicates"));
+  result.duplicates = duplicates_.size();
   status = CopyDeadLetters(batch, result);
   if (!status.ok()) return fail(status.WithContext("writing dead letters"));
   if (!batch.replayed_dead_letters.empty()) {

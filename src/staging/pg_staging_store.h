@@ -4,11 +4,13 @@
 // ops.kafka_offsets, ops.transaction_seen, ops.duplicate_message and ops.dead_letter, all
 // written in ONE transaction per batch.
 //
-// How a batch is written: COPY of the batch's rows into session temp tables (with the Kafka
-// coordinates), one set-based statement that records first-seen ids, stages those and records
-// the rest as duplicates, COPY of the dead letters, and the offsets' compare-and-set. When the
-// COPY is refused for data reasons, the batch is bisected under savepoints down to the refused
-// messages, which become dead letters; the rest lands.
+// How a batch is written: the offsets' compare-and-set; one look-up of the batch's
+// transaction ids in ops.transaction_seen (first occurrence in the batch wins, ids staged before
+// are duplicates); COPY of the first-seen transactions, their lines and their ids straight into
+// the tables; COPY of the duplicates and of the dead letters. When the COPY is refused for data
+// reasons, the first-seen set is bisected under savepoints down to the refused messages, which
+// become dead letters; the rest lands. A unique violation (a concurrent writer staged one of the
+// ids meanwhile) redoes the whole batch.
 //
 // Not thread-safe: one store per ingest thread. Reconnects by itself after the server went
 // away (the next call opens a new connection).
@@ -38,9 +40,13 @@ class PgStagingStore : public StagingStore {
   // Drops the connection after a failure that may have left it unusable.
   void Reset(const Status& status);
 
+  Result<BatchResult> TryWriteBatch(const Batch& batch);
   Status AdvanceOffsets(const Batch& batch);
-  // COPYs the valid messages [begin, end) into the temp tables, bisecting on refusal.
+  // Fills fresh_ and duplicates_ (indices into batch.valid).
+  Status SplitFreshFromDuplicates(const Batch& batch);
+  // COPYs the first-seen messages fresh_[begin, end) into staging, bisecting on refusal.
   Status CopyValid(const Batch& batch, size_t begin, size_t end, BatchResult* result);
+  Status CopyDuplicates(const Batch& batch);
   Status CopyDeadLetters(const Batch& batch, const BatchResult& result);
   Status MarkReplayed(const Batch& batch);
 
@@ -48,6 +54,9 @@ class PgStagingStore : public StagingStore {
   std::optional<pg::Connection> connection_;
   std::string buffer_;  // COPY data, reused
   std::string line_buffer_;
+  std::string seen_buffer_;
+  std::vector<size_t> fresh_;       // of the batch being written
+  std::vector<size_t> duplicates_;
 };
 
 }  // namespace posflow::staging

@@ -31,6 +31,14 @@ class ChildProcess {
   int exit_code_ = -1;
 };
 
+// Runs `posflow <arguments>` through the shell (so `environment` can prefix variables), with
+// stdout and stderr captured together.
+struct ShellResult {
+  int exit_code = -1;
+  std::string output;
+};
+ShellResult RunPosflowShell(const std::string& arguments, const std::string& environment = "");
+
 // Runs a program to completion (bounded by `timeout`) and returns its exit code, capturing
 // stdout+stderr into `output`.
 int RunToCompletion(const std::string& program, const std::vector<std::string>& arguments,

@@ -7,30 +7,16 @@
 #include <cstdio>
 #include <string>
 
+#include "integration/child_process.h"
 #include "integration/stack_fixture.h"
 
 namespace posflow::testing {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using RunResult = ShellResult;
 
 RunResult RunPosflow(const std::string& arguments, const std::string& environment = "") {
-  const std::string command =
-      environment + " " + std::string(POSFLOW_BINARY) + " " + arguments + " 2>&1";
-  RunResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t count;
-  while ((count = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), count);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return RunPosflowShell(arguments, environment);
 }
 
 size_t LineCount(const std::string& text) {

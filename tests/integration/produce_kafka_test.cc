@@ -21,6 +21,7 @@
 
 #include "common/civil_time.h"
 #include "event/parser.h"
+#include "integration/child_process.h"
 #include "integration/stack_fixture.h"
 #include "kafka/admin_client.h"
 #include "kafka/producer.h"
@@ -214,24 +215,10 @@ TEST_F(ProduceKafkaTest, FailedDeliveryIsAnErrorNotALogLine) {
 
 // ---- The command line ------------------------------------------------------------------------
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using RunResult = ShellResult;
 
-RunResult RunPosflow(const std::string& arguments, const std::string& prefix = "") {
-  const std::string command = prefix + " " + std::string(POSFLOW_BINARY) + " " + arguments + " 2>&1";
-  RunResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t count;
-  while ((count = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), count);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+RunResult RunPosflow(const std::string& arguments, const std::string& environment = "") {
+  return RunPosflowShell(arguments, environment);
 }
 
 std::string ReadFile(const std::string& path) {
