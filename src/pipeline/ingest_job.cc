@@ -50,7 +50,8 @@ class IngestLoop : public kafka::RebalanceListener {
  private:
   // Writes the pending batch. Returns a failure only when the job must end.
   Status FlushBatch();
-  Status PublishDeadLetters(const staging::Batch& batch, const staging::BatchResult& result);
+  // Publishes dead letters to "<topic>.dlq" and waits for the broker's acknowledgement.
+  Status PublishDeadLetters(const std::vector<staging::DeadLetter>& letters);
   // Re-reads the store's offsets of the batch's partitions and moves the consumer there.
   void Refence(const staging::Batch& batch);
   // Waits `delay` unless stopped first. Returns false when stopped.
@@ -168,11 +169,8 @@ void IngestLoop::Refence(const staging::Batch& batch) {
   }
 }
 
-Status IngestLoop::PublishDeadLetters(const staging::Batch& batch,
-                                      const staging::BatchResult& result) {
-  if (!dead_letter_producer_ || (batch.dead.empty() && result.refused.empty())) {
-    return Status::Ok();
-  }
+Status IngestLoop::PublishDeadLetters(const std::vector<staging::DeadLetter>& letters) {
+  if (!dead_letter_producer_ || letters.empty()) return Status::Ok();
   auto publish = [&](const staging::DeadLetter& letter) -> Status {
     std::string reasons;
     std::string details;
@@ -191,8 +189,7 @@ Status IngestLoop::PublishDeadLetters(const staging::Batch& batch,
                                            {"posflow.details", details},
                                            {"posflow.source", source}});
   };
-  for (const auto& letter : batch.dead) POSFLOW_RETURN_IF_ERROR(publish(letter));
-  for (const auto& letter : result.refused) POSFLOW_RETURN_IF_ERROR(publish(letter));
+  for (const auto& letter : letters) POSFLOW_RETURN_IF_ERROR(publish(letter));
   return dead_letter_producer_->Flush(std::chrono::seconds(30));
 }
 
@@ -218,6 +215,12 @@ Status IngestLoop::FlushBatch() {
   for (const auto& [key, next] : next_offsets) {
     batch.progress.push_back({key, stored_.at(key), next});
   }
+
+  // Dead letters reach their topic before the batch commits: a crash in between publishes them
+  // again when the batch is consumed again (at-least-once there; ops.dead_letter is exactly
+  // once). Those PostgreSQL refuses are known only after the write, and follow it.
+  Status published = PublishDeadLetters(batch.dead);
+  if (!published.ok()) spdlog::error("ingest: publishing dead letters: {}", published.message());
 
   std::chrono::milliseconds delay = options_.retry_initial;
   Result<staging::BatchResult> result = Status::Internal("not written");
@@ -247,9 +250,7 @@ Status IngestLoop::FlushBatch() {
     }
     delay = std::min(delay * 2, options_.retry_max);
   }
-  // Dead letters reach their topic before anything else of the batch is acknowledged; a crash
-  // in between publishes them again (at-least-once), ops.dead_letter stays exactly-once.
-  Status published = PublishDeadLetters(batch, *result);
+  published = PublishDeadLetters(result->refused);
   if (!published.ok()) spdlog::error("ingest: publishing dead letters: {}", published.message());
 
   std::vector<kafka::TopicPartitionOffset> commits;

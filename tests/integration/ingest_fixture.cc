@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -67,12 +68,18 @@ std::unique_ptr<ChildProcess> IngestTest::StartProducer(const std::vector<std::s
 }
 
 std::unique_ptr<ChildProcess> IngestTest::StartIngest(const std::vector<std::string>& extra) {
-  std::vector<std::string> arguments = {"ingest", "--db", config_.db, "--brokers", config_.brokers,
-                                        "--topic", config_.topic, "--group", config_.group,
-                                        "--metrics-addr", "off", "--log-level", "info",
-                                        // A killed member's partitions move after 6 s, not 45.
-                                        "--kafka-opt", "session.timeout.ms=6000",
-                                        "--kafka-opt", "heartbeat.interval.ms=1500"};
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"--db", config_.db},         {"--brokers", config_.brokers}, {"--topic", config_.topic},
+      {"--group", config_.group},   {"--metrics-addr", "off"},      {"--log-level", "info"},
+      // A killed member's partitions move after 6 s, not 45.
+      {"--kafka-opt", "session.timeout.ms=6000"}, {"--kafka-opt", "heartbeat.interval.ms=1500"}};
+  std::vector<std::string> arguments = {"ingest"};
+  for (const auto& [flag, value] : defaults) {
+    // A flag the test gives itself replaces the default.
+    if (std::find(extra.begin(), extra.end(), flag) != extra.end()) continue;
+    arguments.push_back(flag);
+    arguments.push_back(value);
+  }
   arguments.insert(arguments.end(), extra.begin(), extra.end());
   return std::make_unique<ChildProcess>(POSFLOW_BINARY, arguments, LogPath());
 }

@@ -1,11 +1,16 @@
 // posflow ingest against the real stack: exact reconciliation, restart, clean stop.
 // (Crashes, scale-out and service restarts are in chaos_test.cc, which runs alone.)
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "integration/ingest_fixture.h"
 
@@ -73,6 +78,78 @@ TEST_F(IngestTest, SigtermStopsCleanlyWithExitZero) {
   // Whatever was committed is whole: finish the rest and reconcile.
   ASSERT_EQ(IngestUntilIdle(), 0);
   ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+}
+
+// A free loopback TCP port (bound once to find it, then released).
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// GET http://127.0.0.1:port/path; returns "<status>\n<body>" ("error" when unreachable).
+std::string HttpGet(int port, const std::string& path) {
+  std::string output;
+  RunToCompletion("/usr/bin/env",
+                  {"python3", "-c",
+                   "import sys, urllib.request, urllib.error\n"
+                   "try:\n"
+                   "  r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); "
+                   "print(r.read().decode())\n"
+                   "except urllib.error.HTTPError as e: print(e.code); print(e.read().decode())\n"
+                   "except Exception: print('error')\n",
+                   "http://127.0.0.1:" + std::to_string(port) + path},
+                  std::chrono::seconds(20), &output);
+  return output;
+}
+
+TEST_F(IngestTest, MetricsCountWhatWasConsumedAndHealthzSaysOk) {
+  const sim::Manifest manifest =
+      Produce({"--count", "2000", "--seed", "14", "--bad-ratio", "0.05"});
+  const int port = FreePort();
+  auto ingest = StartIngest({"--metrics-addr", "127.0.0.1:" + std::to_string(port)});
+  const StagingTotals totals = WaitForAccounted(config_.db, manifest.messages, std::chrono::seconds(60));
+  ASSERT_EQ(totals.Accounted(), manifest.messages);
+  // The counters move just after the commit the totals saw: poll them with a deadline.
+  const std::string consumed =
+      "posflow_messages_consumed_total " + std::to_string(manifest.messages);
+  std::string metrics;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    metrics = HttpGet(port, "/metrics");
+  } while (metrics.find(consumed) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(metrics.rfind("200\n", 0), 0u) << metrics;
+  EXPECT_NE(metrics.find(consumed), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("posflow_dead_letters_total{"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("posflow_partition_lag{"), std::string::npos) << metrics;
+  EXPECT_EQ(HttpGet(port, "/healthz").rfind("200\nok", 0), 0u);
+  ingest->Signal(SIGTERM);
+  EXPECT_EQ(ingest->Wait(std::chrono::seconds(15)), 0);
+}
+
+TEST_F(IngestTest, HealthzTurnsUnhealthyWhilePostgresIsUnreachable) {
+  Produce({"--count", "100", "--seed", "15"});
+  const int port = FreePort();
+  auto ingest = StartIngest({"--metrics-addr", "127.0.0.1:" + std::to_string(port), "--db",
+                             "postgresql://127.0.0.1:1/nowhere"});
+  std::string health;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    health = HttpGet(port, "/healthz");
+    if (health.rfind("503", 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(health.rfind("503\nunhealthy: ingest:", 0), 0u) << health;
+  EXPECT_NE(health.find("PostgreSQL"), std::string::npos) << health;
+  ingest->Signal(SIGTERM);
+  EXPECT_EQ(ingest->Wait(std::chrono::seconds(15)), 0);
 }
 
 TEST_F(IngestTest, UnknownStagingIsABadConfigurationExitTwo) {
