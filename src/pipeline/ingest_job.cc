@@ -35,6 +35,11 @@ class IngestLoop : public kafka::RebalanceListener {
         store_(std::move(store)),
         parser_({.max_message_bytes = options.max_message_bytes}) {}
 
+  // Leaves the group while the members the rebalance callback touches are still alive.
+  ~IngestLoop() override {
+    if (consumer_) (void)consumer_->Close();
+  }
+
   Status Start(std::unique_ptr<kafka::Consumer> consumer,
                std::optional<kafka::Producer> dead_letter_producer) {
     consumer_ = std::move(consumer);
