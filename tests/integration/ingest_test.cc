@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "integration/ingest_fixture.h"
+#include "kafka/admin_client.h"
+#include "pipeline/init_job.h"
 
 namespace posflow::testing {
 namespace {
@@ -150,6 +152,32 @@ TEST_F(IngestTest, HealthzTurnsUnhealthyWhilePostgresIsUnreachable) {
   EXPECT_NE(health.find("PostgreSQL"), std::string::npos) << health;
   ingest->Signal(SIGTERM);
   EXPECT_EQ(ingest->Wait(std::chrono::seconds(15)), 0);
+}
+
+TEST_F(IngestTest, ConsumesSeveralTopicsGivenAsAList) {
+  const std::string second_topic = config_.topic + "_b";
+  Config both = config_;
+  both.topic = config_.topic + "," + second_topic;
+  auto report = pipeline::RunInit(both, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->topics.size(), 4u);  // each topic and its .dlq
+  const sim::Manifest first = Produce({"--count", "1500", "--seed", "16", "--bad-ratio", "0.02"});
+  std::string output;
+  ASSERT_EQ(RunToCompletion(POSFLOW_BINARY,
+                            {"produce", "--topic", second_topic, "--count", "1500", "--seed", "17",
+                             "--duplicate-ratio", "0.02", "--manifest", ManifestPath("second")},
+                            std::chrono::minutes(2), &output),
+            0)
+      << output;
+  const sim::Manifest second = ReadManifestFile("second");
+  auto ingest = StartIngest({"--topic", both.topic, "--exit-when-idle", "2"});
+  ASSERT_EQ(ingest->Wait(std::chrono::minutes(3)), 0);
+  ExpectReconciled(ReadStagingTotals(config_.db), Sum(first, second));
+  Config cleanup = config_;
+  cleanup.topic = second_topic;
+  if (auto admin = kafka::AdminClient::Create(cleanup); admin.ok()) {
+    (void)admin->DeleteTopics({second_topic, second_topic + ".dlq"}, std::chrono::seconds(10));
+  }
 }
 
 TEST_F(IngestTest, UnknownStagingIsABadConfigurationExitTwo) {
