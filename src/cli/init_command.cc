@@ -1,7 +1,9 @@
 #include "cli/init_command.h"
 
+#include <cstdint>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "cli/common_options.h"
 #include "pipeline/init_job.h"
@@ -13,7 +15,38 @@ struct InitFlags {
   ConfigSources sources;
   pipeline::InitOptions options;
   bool no_topics = false;
+  bool no_reference_data = false;
+  std::string dates;  // "FROM:TO", empty: the default range
 };
+
+// "reference data: 15 stores, ... loaded" or "reference data: up to date", then what else
+// changed: new SCD2 versions, updated or filled-in members, calendar days and fact partitions.
+void PrintReferenceData(const warehouse::ReferenceLoadReport& loaded) {
+  const std::int64_t inserted = loaded.stores_inserted + loaded.products_inserted +
+                                loaded.customers_inserted + loaded.payment_types_inserted +
+                                loaded.inventory_seeded;
+  const std::int64_t filled =
+      loaded.stores_filled + loaded.products_filled + loaded.payment_types_filled;
+  const std::int64_t changed =
+      loaded.stores_versioned + loaded.products_versioned + loaded.customers_updated + filled;
+  if (inserted != 0) {
+    std::cout << "reference data: " << loaded.stores_inserted << " stores, "
+              << loaded.products_inserted << " products, " << loaded.customers_inserted
+              << " customers, " << loaded.payment_types_inserted << " payment types, "
+              << loaded.inventory_seeded << " inventory records loaded\n";
+  }
+  if (changed != 0) {
+    std::cout << "reference data: " << loaded.stores_versioned << " stores and "
+              << loaded.products_versioned << " products changed (new versions), "
+              << loaded.customers_updated << " customers updated, " << filled
+              << " inferred members filled in\n";
+  }
+  if (inserted == 0 && changed == 0) std::cout << "reference data: up to date\n";
+  if (loaded.dates_inserted + loaded.times_inserted + loaded.partitions_created != 0) {
+    std::cout << "calendar: " << loaded.dates_inserted << " days, " << loaded.times_inserted
+              << " minutes, " << loaded.partitions_created << " fact partitions created\n";
+  }
+}
 
 void PrintReport(const pipeline::InitReport& report) {
   std::cout << "database " << report.database << ": "
@@ -27,6 +60,7 @@ void PrintReport(const pipeline::InitReport& report) {
     std::cout << "topic " << topic.name << ": " << (topic.created ? "created" : "exists") << " ("
               << topic.partitions << " partitions)\n";
   }
+  if (report.reference_data) PrintReferenceData(*report.reference_data);
   if (report.Changed()) {
     std::cout << "init: done\n";
   } else {
@@ -39,6 +73,16 @@ int RunInitCommand(const InitFlags& flags) {
   if (!config.ok()) return ReportFailure("init", config.status());
   pipeline::InitOptions options = flags.options;
   options.create_topics = !flags.no_topics;
+  options.load_reference_data = !flags.no_reference_data;
+  if (!flags.dates.empty()) {
+    auto dates = ParseDateRange(flags.dates);
+    if (!dates) {
+      std::cerr << "init: --dates must be YYYY-MM-DD:YYYY-MM-DD (first day, last day), got '"
+                << flags.dates << "'\n";
+      return kExitUsage;
+    }
+    options.warehouse_dates = *dates;
+  }
   auto report = pipeline::RunInit(*config, options);
   if (!report.ok()) return ReportFailure("init", report.status());
   PrintReport(*report);
@@ -52,7 +96,9 @@ void RegisterInitCommand(CLI::App& app, std::function<int()>* run) {
   CLI::App* command = app.add_subcommand(
       "init",
       "Prepare PostgreSQL and Kafka: apply the SQL migrations (recorded in "
-      "ops.schema_migrations) and create the input and dead-letter topics. Safe to re-run.");
+      "ops.schema_migrations), load the reference data into the warehouse (calendar, "
+      "dimensions, opening inventory, fact partitions) and create the input and dead-letter "
+      "topics. Safe to re-run.");
   AddCommonOptions(command, &flags->sources);
   command->add_option("--partitions", flags->options.partitions,
                       "partitions of the input topic when it is created")
@@ -64,6 +110,12 @@ void RegisterInitCommand(CLI::App& app, std::function<int()>* run) {
       ->check(CLI::Range(-1, 100));
   command->add_flag("--no-topics", flags->no_topics,
                     "do not create Kafka topics (they are managed elsewhere)");
+  command->add_flag("--no-reference-data", flags->no_reference_data,
+                    "do not load the reference data (dimensions, calendar, opening inventory) "
+                    "into the warehouse");
+  command->add_option("--dates", flags->dates,
+                      "days of dw.dim_date and months of fact partitions to prepare, "
+                      "FROM:TO (YYYY-MM-DD:YYYY-MM-DD); default 2020-01-01:2030-12-31");
   command->add_flag("!--no-create-database", flags->options.create_database,
                     "fail instead of creating the database when it does not exist");
   command->callback([flags, run] { *run = [flags] { return RunInitCommand(*flags); }; });

@@ -151,4 +151,33 @@ int Weekday(int year, int month, int day) {
   return static_cast<int>(weekday.iso_encoding()) - 1;
 }
 
+std::optional<CivilDate> ParseDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const CivilDate date{ReadDigits(text, 0, 4), ReadDigits(text, 5, 2), ReadDigits(text, 8, 2)};
+  if (date.year < 1900 || date.year > 2999 || !IsValidDate(date.year, date.month, date.day)) {
+    return std::nullopt;
+  }
+  return date;
+}
+
+std::string FormatDate(const CivilDate& date) {
+  std::string text;
+  text.reserve(10);
+  AppendPadded(date.year, 4, &text);
+  text.push_back('-');
+  AppendPadded(date.month, 2, &text);
+  text.push_back('-');
+  AppendPadded(date.day, 2, &text);
+  return text;
+}
+
+std::optional<CivilDateRange> ParseDateRange(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto first = ParseDate(text.substr(0, colon));
+  auto last = ParseDate(text.substr(colon + 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  return CivilDateRange{*first, *last};
+}
+
 }  // namespace posflow

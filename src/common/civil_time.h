@@ -47,4 +47,30 @@ int Weekday(int year, int month, int day);
 
 bool IsValidDate(int year, int month, int day);
 
+// A calendar date without a time.
+struct CivilDate {
+  int year = 1970;
+  int month = 1;  // 1..12
+  int day = 1;    // 1..31, valid for the month
+
+  auto operator<=>(const CivilDate&) const = default;
+};
+
+// An inclusive range of dates: first..last. Valid when first <= last.
+struct CivilDateRange {
+  CivilDate first;
+  CivilDate last;
+
+  bool operator==(const CivilDateRange&) const = default;
+};
+
+// "YYYY-MM-DD" (ISO 8601, always written by FormatDate), or nullopt when malformed or impossible
+// (2023-02-29) or outside 1900..2999.
+std::optional<CivilDate> ParseDate(std::string_view text);
+std::string FormatDate(const CivilDate& date);
+
+// "YYYY-MM-DD:YYYY-MM-DD" (first:last, inclusive), or nullopt when either date is bad or the
+// first is after the last.
+std::optional<CivilDateRange> ParseDateRange(std::string_view text);
+
 }  // namespace posflow

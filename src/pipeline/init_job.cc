@@ -8,6 +8,8 @@
 #include "kafka/admin_client.h"
 #include "ops/migrator.h"
 #include "pg/connection.h"
+#include "sim/reference_data.h"
+#include "warehouse/reference_loader.h"
 
 namespace posflow::pipeline {
 namespace {
@@ -47,6 +49,7 @@ std::string DatabaseInUrl(const std::string& url) {
 
 bool InitReport::Changed() const {
   if (database_created || !migrations_applied.empty()) return true;
+  if (reference_data && reference_data->Changed()) return true;
   for (const TopicReport& topic : topics) {
     if (topic.created) return true;
   }
@@ -75,6 +78,13 @@ Result<InitReport> RunInit(const Config& config, const InitOptions& options) {
   if (!migrations.ok()) return migrations.status();
   report.migrations_applied = migrations->applied;
   report.schema_version = migrations->schema_version;
+
+  if (options.load_reference_data) {
+    auto loaded = warehouse::LoadReferenceData(*connection, sim::DefaultReferenceData(),
+                                               options.warehouse_dates);
+    if (!loaded.ok()) return loaded.status();
+    report.reference_data = *loaded;
+  }
 
   if (options.create_topics) {
     auto admin = kafka::AdminClient::Create(config);

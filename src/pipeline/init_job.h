@@ -4,11 +4,14 @@
 // Idempotent: a second run changes nothing and its report says so.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/civil_time.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "warehouse/reference_loader.h"
 
 namespace posflow::pipeline {
 
@@ -26,6 +29,13 @@ struct InitOptions {
   bool create_database = true;
   // How long to wait for Kafka's answers.
   std::chrono::milliseconds kafka_timeout{15000};
+  // Load the chain's reference data (sim::DefaultReferenceData) into the warehouse dimensions
+  // and the opening inventory, after the migrations. Default on; costs ~1-2 s on a fresh
+  // database (50 000 customers, 264 fact partitions), well under a second when up to date.
+  bool load_reference_data = true;
+  // Days pre-filled in dw.dim_date and months given fact partitions. Default 2020-01-01 ..
+  // 2030-12-31.
+  CivilDateRange warehouse_dates = warehouse::DefaultWarehouseDates();
 };
 
 struct TopicReport {
@@ -40,13 +50,16 @@ struct InitReport {
   std::vector<std::string> migrations_applied;
   int schema_version = 0;
   std::vector<TopicReport> topics;
+  // What the reference-data load did; nullopt when it was skipped.
+  std::optional<warehouse::ReferenceLoadReport> reference_data;
 
   // Whether this run changed anything.
   bool Changed() const;
 };
 
 // Failure: Unavailable when PostgreSQL or Kafka cannot be reached, Corruption for a changed
-// migration, FailedPrecondition for a refused statement or topic.
+// migration, InvalidArgument for a reversed warehouse_dates, FailedPrecondition for a refused
+// statement or topic. A failed reference-data load changes nothing (one transaction).
 Result<InitReport> RunInit(const Config& config, const InitOptions& options);
 
 }  // namespace posflow::pipeline

@@ -61,5 +61,29 @@ TEST(CivilDays, RoundTripsAndKnowsWeekdays) {
   EXPECT_EQ(Weekday(2024, 2, 4), 6);    // a Sunday
 }
 
+TEST(ParseDate, ReadsIsoDateAndRejectsImpossibleOnes) {
+  EXPECT_EQ(ParseDate("2024-02-29"), (CivilDate{2024, 2, 29}));
+  EXPECT_FALSE(ParseDate("2023-02-29"));
+  EXPECT_FALSE(ParseDate("2024-2-29"));
+  EXPECT_FALSE(ParseDate("2024-02-2x"));
+  EXPECT_FALSE(ParseDate("1899-12-31"));
+  EXPECT_EQ(FormatDate({2024, 3, 5}), "2024-03-05");
+}
+
+TEST(ParseDateRange, ReadsFirstColonLastInclusive) {
+  auto range = ParseDateRange("2020-01-01:2030-12-31");
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->first, (CivilDate{2020, 1, 1}));
+  EXPECT_EQ(range->last, (CivilDate{2030, 12, 31}));
+  EXPECT_TRUE(ParseDateRange("2024-05-01:2024-05-01"));
+}
+
+TEST(ParseDateRange, RejectsReversedOrMalformedRanges) {
+  EXPECT_FALSE(ParseDateRange("2024-05-02:2024-05-01"));
+  EXPECT_FALSE(ParseDateRange("2024-05-01"));
+  EXPECT_FALSE(ParseDateRange("2024-05-01:"));
+  EXPECT_FALSE(ParseDateRange("2024-05-01..2024-06-01"));
+}
+
 }  // namespace
 }  // namespace posflow
