@@ -91,16 +91,39 @@ struct FieldPath {
   std::string_view key;
 };
 
-// The customer fields the flattened shape (pos_example*.json) puts at the top level.
-std::string Customer::*FlattenedCustomerField(std::string_view key) {
-  static constexpr std::pair<std::string_view, std::string Customer::*> kFields[] = {
-      {"customer_id", &Customer::customer_id}, {"first_name", &Customer::first_name},
-      {"last_name", &Customer::last_name},     {"email", &Customer::email},
-      {"street", &Customer::street},           {"city", &Customer::city},
-      {"province", &Customer::province},       {"postal_code", &Customer::postal_code},
-  };
-  for (const auto& [name, field] : kFields) {
-    if (name == key) return field;
+// A text field of a record, by its snake_case name and its camelCase (or other) alias.
+template <typename Record>
+struct NamedField {
+  std::string_view name;
+  std::string_view alias;  // empty: none
+  std::string Record::*member;
+};
+
+constexpr NamedField<Customer> kCustomerFields[] = {
+    {"customer_id", "customerId", &Customer::customer_id},
+    {"first_name", "firstName", &Customer::first_name},
+    {"last_name", "lastName", &Customer::last_name},
+    {"email", "", &Customer::email},
+    {"street", "address", &Customer::street},
+    {"city", "", &Customer::city},
+    {"province", "", &Customer::province},
+    {"postal_code", "postalCode", &Customer::postal_code},
+};
+
+constexpr NamedField<Store> kStoreFields[] = {
+    {"store_id", "storeId", &Store::store_id}, {"name", "storeName", &Store::name},
+    {"address", "", &Store::address},          {"city", "", &Store::city},
+    {"province", "", &Store::province},        {"postal_code", "postalCode", &Store::postal_code},
+};
+
+// The member `key` names (by name, or by alias when `aliases`), or nullptr.
+template <typename Record, size_t kCount>
+std::string Record::*FindField(const NamedField<Record> (&fields)[kCount], std::string_view key,
+                               bool aliases) {
+  for (const NamedField<Record>& field : fields) {
+    if (key == field.name || (aliases && !field.alias.empty() && key == field.alias)) {
+      return field.member;
+    }
   }
   return nullptr;
 }
@@ -288,23 +311,10 @@ bool MessageReader::ReadCustomer(json::value value, std::string_view field) {
     if (auto error = member.unescaped_key().get(key)) return Syntax(error);
     json::value member_value;
     if (auto error = member.value().get(member_value)) return Syntax(error);
-    std::string* target = nullptr;
-    if (key == "customer_id" || key == "customerId") {
-      target = &customer.customer_id;
-    } else if (key == "first_name" || key == "firstName") {
-      target = &customer.first_name;
-    } else if (key == "last_name" || key == "lastName") {
-      target = &customer.last_name;
-    } else if (key == "email") {
-      target = &customer.email;
-    } else if (key == "street" || key == "address") {
-      target = &customer.street;
-    } else if (key == "city") {
-      target = &customer.city;
-    } else if (key == "province") {
-      target = &customer.province;
-    } else if (key == "postal_code" || key == "postalCode") {
-      target = &customer.postal_code;
+    if (std::string Customer::*target = FindField(kCustomerFields, key, /*aliases=*/true)) {
+      if (!ReadString(member_value, FieldPath(field, -1, key), &(customer.*target), nullptr)) {
+        return false;
+      }
     } else if (key == "name") {
       // The camelCase shape gives one "name": split it at the first space.
       std::string name;
@@ -312,12 +322,9 @@ bool MessageReader::ReadCustomer(json::value value, std::string_view field) {
       const size_t space = name.find(' ');
       customer.first_name = name.substr(0, space);
       customer.last_name = space == std::string::npos ? "" : name.substr(space + 1);
-      continue;
-    } else {
-      if (!KeepExtra(std::string(field) + "." + std::string(key), member_value)) return false;
-      continue;
+    } else if (!KeepExtra(std::string(field) + "." + std::string(key), member_value)) {
+      return false;
     }
-    if (!ReadString(member_value, FieldPath(field, -1, key), target, nullptr)) return false;
   }
   return true;
 }
@@ -340,28 +347,20 @@ bool MessageReader::ReadLocation(json::value value) {
     if (auto error = member.unescaped_key().get(key)) return Syntax(error);
     json::value member_value;
     if (auto error = member.value().get(member_value)) return Syntax(error);
-    std::string* target = nullptr;
-    bool* present = nullptr;
-    if (key == "store_id" || key == "storeId") {
-      target = &store.store_id;
-      present = &seen_.store_id;
-      if (key == "storeId") seen_.camel_case = true;
-    } else if (key == "name" || key == "storeName") {
-      target = &store.name;
-    } else if (key == "address") {
-      target = &store.address;
-    } else if (key == "city") {
-      target = &store.city;
-    } else if (key == "province") {
-      target = &store.province;
-    } else if (key == "postal_code" || key == "postalCode") {
-      target = &store.postal_code;
-    } else {
+    std::string Store::*target = FindField(kStoreFields, key, /*aliases=*/true);
+    if (target == nullptr) {
       if (!KeepExtra("location." + std::string(key), member_value)) return false;
       continue;
     }
+    bool* present = nullptr;
+    if (target == &Store::store_id) {
+      present = &seen_.store_id;
+      if (key == "storeId") seen_.camel_case = true;
+    }
     const size_t problems_before = problems_->size();
-    if (!ReadString(member_value, FieldPath("location", -1, key), target, present)) return false;
+    if (!ReadString(member_value, FieldPath("location", -1, key), &(store.*target), present)) {
+      return false;
+    }
     if (present != nullptr && problems_->size() != problems_before) *present = true;
   }
   return true;
@@ -614,7 +613,7 @@ bool MessageReader::ReadRoot(json::document& document) {
       ok = ReadLocation(value);
     } else if (key == "customer") {
       ok = ReadCustomer(value, key);
-    } else if (std::string Customer::*field = FlattenedCustomerField(key)) {
+    } else if (std::string Customer::*field = FindField(kCustomerFields, key, /*aliases=*/false)) {
       seen_.flattened = true;
       ok = ReadString(value, key, &(customer.*field), nullptr);
     } else {
