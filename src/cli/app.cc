@@ -12,9 +12,11 @@
 
 #include "cli/common_options.h"
 #include "cli/dlq_command.h"
+#include "cli/etl_command.h"
 #include "cli/ingest_command.h"
 #include "cli/init_command.h"
 #include "cli/produce_command.h"
+#include "cli/run_command.h"
 #include "cli/validate_command.h"
 #include "common/version.h"
 
@@ -65,6 +67,8 @@ int Main(int argc, char** argv) {
   std::function<int()> run;
   RegisterInitCommand(app, &run);
   RegisterIngestCommand(app, &run);
+  RegisterEtlCommand(app, &run);
+  RegisterRunCommand(app, &run);
   RegisterDlqCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterProduceCommand(app, &run);

@@ -1,8 +1,11 @@
 #include "pg/connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -191,6 +194,30 @@ Status Connection::CopyIn(std::string_view copy_sql, std::string_view data) {
     PQclear(result);
   }
   return status;
+}
+
+Result<bool> Connection::WaitForNotification(int timeout_ms) {
+  auto drain = [this]() -> Result<bool> {
+    if (PQconsumeInput(conn_.get()) != 1) return ErrorFrom(nullptr, "waiting for a notification");
+    bool any = false;
+    while (PGnotify* notify = PQnotifies(conn_.get())) {
+      any = true;
+      PQfreemem(notify);
+    }
+    return any;
+  };
+  auto pending = drain();
+  if (!pending.ok() || *pending) return pending;
+  const int socket = PQsocket(conn_.get());
+  if (socket < 0) return ErrorFrom(nullptr, "waiting for a notification");
+  pollfd descriptor{socket, POLLIN, 0};
+  const int ready = ::poll(&descriptor, 1, timeout_ms);
+  if (ready < 0) {
+    if (errno == EINTR) return false;
+    return Status::Unavailable("poll on the PostgreSQL socket failed: " + std::string(std::strerror(errno)));
+  }
+  if (ready == 0) return false;
+  return drain();
 }
 
 std::string QuoteIdentifier(std::string_view identifier) {

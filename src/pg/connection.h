@@ -79,6 +79,11 @@ class Connection {
   // connection is lost.
   Status CopyIn(std::string_view copy_sql, std::string_view data);
 
+  // Waits up to `timeout_ms` for a notification on a channel this connection LISTENs to (run
+  // "listen <channel>" first) and consumes every one pending. True when one arrived, false on
+  // timeout. Failure: Unavailable when the connection is lost.
+  Result<bool> WaitForNotification(int timeout_ms);
+
   // The SQLSTATE of the last failed statement ("" when none or not from the server).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   // Keeps a failure's SQLSTATE readable after statements (e.g. a rollback) that cleared it.

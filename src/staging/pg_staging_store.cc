@@ -397,6 +397,12 @@ Result<BatchResult> PgStagingStore::TryWriteBatch(const Batch& batch) {
     status = MarkReplayed(batch);
     if (!status.ok()) return fail(status);
   }
+  if (result.staged > 0) {
+    // Wakes a following ETL (`posflow etl --follow`, `posflow run`) at commit, so freshness is
+    // not bound by its polling interval. Delivered only if the batch commits.
+    status = connection_->Execute("notify " + std::string(kStagedChannel));
+    if (!status.ok()) return fail(status.WithContext("signalling the ETL"));
+  }
   status = connection_->Execute("commit");
   if (!status.ok()) return fail(status.WithContext("committing the batch"));
   result.dead_lettered = batch.dead.size() + result.refused.size();

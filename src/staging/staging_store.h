@@ -57,6 +57,10 @@ struct PartitionProgress {
 };
 inline constexpr std::int64_t kNoOffset = -1;
 
+// PostgreSQL notification channel on which a staging write signals, at commit, that it staged
+// transactions: a following ETL LISTENs on it.
+inline constexpr std::string_view kStagedChannel = "posflow_staged";
+
 struct Batch {
   std::string consumer_group;
   std::vector<ValidMessage> valid;

@@ -1,0 +1,55 @@
+#include "pipeline/run_job.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+namespace posflow::pipeline {
+
+Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, EtlOptions etl,
+                             const std::atomic<bool>& stop, ops::Metrics* metrics) {
+  std::atomic<bool> stop_ingest{false};
+  std::atomic<bool> stop_etl{false};
+  std::atomic<bool> ingest_done{false};
+  std::atomic<bool> etl_done{false};
+  std::atomic<bool> upstream_done{false};
+  etl.follow = true;
+  etl.upstream_done = &upstream_done;
+
+  std::optional<Result<IngestStats>> ingest_result;
+  std::optional<Result<EtlStats>> etl_result;
+  std::thread ingest_thread([&] {
+    ingest_result.emplace(RunIngest(config, ingest, stop_ingest, metrics));
+    ingest_done = true;
+  });
+  std::thread etl_thread([&] {
+    etl_result.emplace(RunEtl(config, etl, stop_etl, metrics));
+    etl_done = true;
+  });
+
+  // The supervisor: forwards a stop, and stops one side when the other ends.
+  while (!(ingest_done && etl_done)) {
+    if (stop) {
+      stop_ingest = true;
+      stop_etl = true;
+    }
+    if (ingest_done) {
+      // A clean idle exit lets the ETL drain staging first; a failure stops it now.
+      if (ingest_result->ok()) {
+        upstream_done = true;
+      } else {
+        stop_etl = true;
+      }
+    }
+    if (etl_done) stop_ingest = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ingest_thread.join();
+  etl_thread.join();
+
+  if (!ingest_result->ok()) return ingest_result->status().WithContext("ingest");
+  if (!etl_result->ok()) return etl_result->status().WithContext("etl");
+  return RunStats{**ingest_result, **etl_result};
+}
+
+}  // namespace posflow::pipeline

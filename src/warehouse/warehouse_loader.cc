@@ -1,0 +1,426 @@
+#include "warehouse/warehouse_loader.h"
+
+#include <charconv>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace posflow::warehouse {
+namespace {
+
+// pg_advisory_lock key of the ETL ("posflow" in ASCII + 2; migrations + 0, reference loads + 1).
+constexpr const char* kEtlLockKey = "31650110826786681";
+
+// Session-temporary tables a batch flows through; emptied at every commit or rollback.
+constexpr const char* kCreateTempTablesSql = R"sql(
+create temp table if not exists etl_tx (like staging.pos_transaction) on commit delete rows;
+create temp table if not exists etl_line (like staging.pos_line) on commit delete rows;
+create temp table if not exists etl_fact (
+  transaction_id    text not null,
+  sale_date         date not null,
+  date_key          integer not null,
+  time_key          integer not null,
+  hour              smallint not null,
+  store_id          text not null,
+  store_key         bigint not null,
+  customer_key      bigint not null,
+  payment_type_key  integer not null,
+  payment_type      text not null,
+  line_count        integer not null,
+  item_count        integer not null,
+  subtotal          numeric(12,2) not null,
+  tax               numeric(12,2) not null,
+  total             numeric(12,2) not null,
+  sold_at           timestamptz not null,
+  ingested_at       timestamptz not null
+) on commit delete rows;
+)sql";
+
+// The oldest staged receipts, out of staging and into the batch, in the batch's transaction.
+constexpr const char* kMoveStagedTransactionsSql = R"sql(
+with picked as (
+  select transaction_id from staging.pos_transaction order by ingested_at limit $1),
+moved as (
+  delete from staging.pos_transaction t using picked
+  where t.transaction_id = picked.transaction_id
+  returning t.*)
+insert into etl_tx select * from moved
+)sql";
+
+constexpr const char* kMoveStagedLinesSql = R"sql(
+with moved as (
+  delete from staging.pos_line l using etl_tx t
+  where l.transaction_id = t.transaction_id
+  returning l.*)
+insert into etl_line select * from moved
+)sql";
+
+constexpr const char* kKeepStagedSql = R"sql(
+insert into staging.pos_transaction_loaded select etl_tx.*, now() from etl_tx;
+insert into staging.pos_line_loaded select etl_line.*, now() from etl_line;
+)sql";
+
+constexpr const char* kPurgeKeptTransactionsSql =
+    "delete from staging.pos_transaction_loaded where loaded_at < now() - $1::interval";
+constexpr const char* kPurgeKeptLinesSql =
+    "delete from staging.pos_line_loaded where loaded_at < now() - $1::interval";
+
+// For redelivering sources: a receipt whose facts exist (same id, same local date) is done.
+constexpr const char* kSkipLoadedSql = R"sql(
+with skipped as (
+  delete from etl_tx t using dw.fact_transaction f
+  where f.transaction_id = t.transaction_id and f.sale_date = t.transaction_time::date
+  returning t.transaction_id)
+delete from etl_line l using skipped s where l.transaction_id = s.transaction_id
+)sql";
+
+// A line that names only its item: the product of that name (current version first), else the
+// inferred product "item:<name>".
+constexpr const char* kResolveItemOnlyLinesSql = R"sql(
+update etl_line l
+set product_id = coalesce(
+  (select p.product_id from dw.dim_product p where p.name = l.item
+   order by p.is_current desc, p.valid_from desc limit 1),
+  'item:' || l.item)
+where l.product_id is null
+)sql";
+
+constexpr const char* kInferStoresSql = R"sql(
+insert into dw.dim_store (store_id, name, address, city, province, postal_code, time_zone,
+                          valid_from, valid_to, is_current, is_inferred)
+select distinct on (t.store_id)
+       t.store_id, coalesce(t.store_name, 'Unknown store ' || t.store_id),
+       coalesce(t.store_address, ''), coalesce(t.store_city, ''), coalesce(t.store_province, ''),
+       coalesce(t.store_postal_code, ''),
+       coalesce((select s.time_zone from dw.dim_store s
+                 where s.province = t.store_province and s.is_current and not s.is_inferred
+                 order by s.store_id limit 1), 'UTC'),
+       '-infinity', null, true, true
+from etl_tx t
+where not exists (select 1 from dw.dim_store s where s.store_id = t.store_id)
+order by t.store_id, t.transaction_time
+)sql";
+
+constexpr const char* kInferPaymentTypesSql = R"sql(
+insert into dw.dim_payment_type (name, is_inferred)
+select distinct t.payment_type, true from etl_tx t
+where not exists (select 1 from dw.dim_payment_type p where p.name = t.payment_type)
+)sql";
+
+constexpr const char* kInferCustomersSql = R"sql(
+insert into dw.dim_customer (customer_id, first_name, last_name, email, street, city, province,
+                             postal_code, is_inferred)
+select distinct on (t.customer_id)
+       t.customer_id, coalesce(t.customer_first_name, ''), coalesce(t.customer_last_name, ''),
+       t.customer_email, t.customer_street, t.customer_city, t.customer_province,
+       t.customer_postal_code, true
+from etl_tx t
+where t.customer_id is not null
+  and not exists (select 1 from dw.dim_customer c where c.customer_id = t.customer_id)
+order by t.customer_id, t.transaction_time
+)sql";
+
+constexpr const char* kInferProductsSql = R"sql(
+insert into dw.dim_product (product_id, name, category, unit_price, valid_from, valid_to,
+                            is_current, is_inferred)
+select distinct on (l.product_id) l.product_id, l.item, 'Unknown', l.unit_price,
+       '-infinity', null, true, true
+from etl_line l
+where not exists (select 1 from dw.dim_product p where p.product_id = l.product_id)
+order by l.product_id, l.transaction_id, l.line_number
+)sql";
+
+// Monthly partitions for the batch's sale months that have none yet.
+constexpr const char* kEnsurePartitionsSql = R"sql(
+select coalesce(sum(dw.ensure_month_partitions(m, m)), 0)
+from (select distinct date_trunc('month', transaction_time)::date as m from etl_tx) months
+where to_regclass(format('dw.fact_transaction_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null
+   or to_regclass(format('dw.fact_sales_line_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null
+)sql";
+
+// One row per receipt with its keys resolved: the store's current time zone gives the instant,
+// the instant gives the store version.
+constexpr const char* kResolveFactsSql = R"sql(
+insert into etl_fact
+select t.transaction_id, t.transaction_time::date,
+       (extract(year from t.transaction_time) * 10000 + extract(month from t.transaction_time) * 100
+        + extract(day from t.transaction_time))::integer,
+       (extract(hour from t.transaction_time) * 100 + extract(minute from t.transaction_time))::integer,
+       extract(hour from t.transaction_time)::smallint,
+       t.store_id, version.store_key, coalesce(c.customer_key, 0), pt.payment_type_key,
+       t.payment_type, t.line_count, items.quantity, t.subtotal, t.tax, t.total, instant.sold_at,
+       t.ingested_at
+from etl_tx t
+join dw.dim_store cs on cs.store_id = t.store_id and cs.is_current
+cross join lateral (
+  select case when t.utc_offset_minutes is null then t.transaction_time at time zone cs.time_zone
+              else (t.transaction_time - make_interval(mins => t.utc_offset_minutes::integer))
+                   at time zone 'UTC' end as sold_at) instant
+join dw.dim_store version
+  on version.store_id = t.store_id and version.valid_from <= instant.sold_at
+ and (version.valid_to is null or instant.sold_at < version.valid_to)
+join dw.dim_payment_type pt on pt.name = t.payment_type
+left join dw.dim_customer c on c.customer_id = t.customer_id
+join (select transaction_id, sum(quantity)::integer as quantity from etl_line group by 1) items
+  on items.transaction_id = t.transaction_id
+)sql";
+
+constexpr const char* kInsertTransactionFactsSql = R"sql(
+insert into dw.fact_transaction (transaction_id, sale_date, date_key, time_key, store_key,
+                                 customer_key, payment_type_key, line_count, item_count, subtotal,
+                                 tax, total, sold_at)
+select transaction_id, sale_date, date_key, time_key, store_key, customer_key, payment_type_key,
+       line_count, item_count, subtotal, tax, total, sold_at
+from etl_fact
+)sql";
+
+// tax_share by cumulative rounding: line i gets round(tax * C_i / T) - round(tax * C_(i-1) / T)
+// where C is the running Σ line_total and T the receipt's Σ line_total, so the shares telescope
+// to exactly the tax. A receipt whose lines add up to zero puts its tax on its first line.
+constexpr const char* kInsertLineFactsSql = R"sql(
+insert into dw.fact_sales_line (transaction_id, line_number, sale_date, date_key, time_key,
+                                store_key, customer_key, payment_type_key, product_key, quantity,
+                                unit_price, line_total, tax_share, sold_at)
+select l.transaction_id, l.line_number, f.sale_date, f.date_key, f.time_key, f.store_key,
+       f.customer_key, f.payment_type_key, version.product_key, l.quantity, l.unit_price,
+       l.line_total,
+       case when l.receipt_sum = 0 then case when l.line_number = l.first_line then f.tax else 0 end
+            else round(f.tax * l.running_sum / l.receipt_sum, 2)
+                 - round(f.tax * (l.running_sum - l.line_total) / l.receipt_sum, 2) end,
+       f.sold_at
+from (select etl_line.*,
+             sum(line_total) over (partition by transaction_id order by line_number) as running_sum,
+             sum(line_total) over (partition by transaction_id) as receipt_sum,
+             min(line_number) over (partition by transaction_id) as first_line
+      from etl_line) l
+join etl_fact f on f.transaction_id = l.transaction_id
+join dw.dim_product version
+  on version.product_id = l.product_id and version.valid_from <= f.sold_at
+ and (version.valid_to is null or f.sold_at < version.valid_to)
+)sql";
+
+constexpr const char* kUpdateAggregatesSql = R"sql(
+insert into dw.agg_daily_store_sales as a (date_key, store_id, transactions, items, subtotal, tax, total)
+select date_key, store_id, count(*), sum(item_count), sum(subtotal), sum(tax), sum(total)
+from etl_fact group by date_key, store_id order by date_key, store_id
+on conflict (date_key, store_id) do update
+set transactions = a.transactions + excluded.transactions, items = a.items + excluded.items,
+    subtotal = a.subtotal + excluded.subtotal, tax = a.tax + excluded.tax,
+    total = a.total + excluded.total;
+
+insert into dw.agg_daily_product_sales as a (date_key, store_id, product_id, quantity, revenue)
+select f.date_key, f.store_id, l.product_id, sum(l.quantity), sum(l.line_total)
+from etl_line l join etl_fact f on f.transaction_id = l.transaction_id
+group by f.date_key, f.store_id, l.product_id order by f.date_key, f.store_id, l.product_id
+on conflict (date_key, store_id, product_id) do update
+set quantity = a.quantity + excluded.quantity, revenue = a.revenue + excluded.revenue;
+
+insert into dw.agg_hourly_store_sales as a (date_key, hour, store_id, transactions, items, total)
+select date_key, hour, store_id, count(*), sum(item_count), sum(total)
+from etl_fact group by date_key, hour, store_id order by date_key, hour, store_id
+on conflict (date_key, hour, store_id) do update
+set transactions = a.transactions + excluded.transactions, items = a.items + excluded.items,
+    total = a.total + excluded.total;
+
+insert into dw.agg_daily_payment_sales as a (date_key, store_id, payment_type, transactions, total)
+select date_key, store_id, payment_type, count(*), sum(total)
+from etl_fact group by date_key, store_id, payment_type order by date_key, store_id, payment_type
+on conflict (date_key, store_id, payment_type) do update
+set transactions = a.transactions + excluded.transactions, total = a.total + excluded.total;
+)sql";
+
+// One movement per line; on-hand rows locked in (store, product) order so that concurrent
+// writers (inventory restock/adjust) never deadlock with the ETL.
+constexpr const char* kUpdateInventorySql = R"sql(
+insert into inventory.movement (store_id, product_id, kind, quantity_change,
+                                source_transaction_id, moved_at)
+select f.store_id, l.product_id, case when l.quantity > 0 then 'sale' else 'return' end,
+       -l.quantity, l.transaction_id, f.sold_at
+from etl_line l join etl_fact f on f.transaction_id = l.transaction_id;
+
+insert into inventory.on_hand as o (store_id, product_id, quantity, reorder_point)
+select f.store_id, l.product_id, -sum(l.quantity), 0
+from etl_line l join etl_fact f on f.transaction_id = l.transaction_id
+group by f.store_id, l.product_id order by f.store_id, l.product_id
+on conflict (store_id, product_id) do update
+set quantity = o.quantity + excluded.quantity, updated_at = now();
+)sql";
+
+constexpr const char* kAdvanceWatermarkSql = R"sql(
+insert into ops.etl_watermark as w (pipeline, loaded_transactions, last_ingested_at)
+select $1, count(*), max(ingested_at) from etl_fact
+on conflict (pipeline) do update
+set loaded_transactions = w.loaded_transactions + excluded.loaded_transactions,
+    last_ingested_at = greatest(w.last_ingested_at, excluded.last_ingested_at),
+    updated_at = now()
+)sql";
+
+Result<std::int64_t> ParseCount(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Status::Internal("unexpected count from PostgreSQL: '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+}  // namespace
+
+WarehouseLoader::WarehouseLoader(pg::Connection& connection, LoadOptions options)
+    : connection_(connection), options_(std::move(options)) {}
+
+Status WarehouseLoader::Prepare() {
+  Status status = connection_.Execute(kCreateTempTablesSql);
+  if (!status.ok()) return status.WithContext("preparing the ETL's temporary tables");
+  return Status::Ok();
+}
+
+Result<std::int64_t> WarehouseLoader::Count(const char* sql) {
+  auto result = connection_.Query(sql);
+  if (!result.ok()) return result.status();
+  if (result->rows() != 1 || result->columns() != 1) {
+    return Status::Internal("a count query returned no single value");
+  }
+  return ParseCount(result->Get(0, 0));
+}
+
+void WarehouseLoader::Rollback() {
+  // On a lost connection there is nothing to roll back: the server has done it.
+  (void)connection_.Execute("rollback");
+}
+
+Result<BatchLoad> WarehouseLoader::LoadPgStagingBatch() {
+  Status status = connection_.Execute("begin");
+  if (!status.ok()) return status.WithContext("starting an ETL batch");
+  auto fail = [this](const Status& failure) -> Result<BatchLoad> {
+    Rollback();
+    return failure;
+  };
+  auto moved = connection_.Query(kMoveStagedTransactionsSql,
+                                 {std::to_string(options_.batch_max_transactions)});
+  if (!moved.ok()) return fail(moved.status().WithContext("taking staged transactions"));
+  if (moved->AffectedRows() == 0) {
+    status = connection_.Execute("commit");
+    if (!status.ok()) return status.WithContext("ending an empty ETL batch");
+    return BatchLoad{};
+  }
+  auto lines = connection_.Query(kMoveStagedLinesSql);
+  if (!lines.ok()) return fail(lines.status().WithContext("taking staged lines"));
+  if (options_.staging_retention.count() > 0) {
+    status = connection_.Execute(kKeepStagedSql);
+    if (!status.ok()) return fail(status.WithContext("keeping loaded staging rows"));
+  }
+  auto load = LoadStagedRows();
+  if (!load.ok()) return fail(load.status());
+  // Kept rows past the retention (all of them when there is none: a retention turned off).
+  const std::string retention = std::to_string(options_.staging_retention.count()) + " hours";
+  for (const char* purge : {kPurgeKeptTransactionsSql, kPurgeKeptLinesSql}) {
+    auto purged = connection_.Query(purge, {retention});
+    if (!purged.ok()) return fail(purged.status().WithContext("purging kept staging rows"));
+    load->staging_purged += purged->AffectedRows();
+  }
+  status = connection_.Execute("commit");
+  if (!status.ok()) return fail(status.WithContext("committing an ETL batch"));
+  return load;
+}
+
+Status WarehouseLoader::BeginFilledBatch() {
+  Status status = connection_.Execute("begin");
+  if (!status.ok()) return status.WithContext("starting an ETL batch");
+  return Status::Ok();
+}
+
+Result<BatchLoad> WarehouseLoader::LoadFilledBatch() {
+  auto load = LoadStagedRows();
+  if (!load.ok()) {
+    Rollback();
+    return load.status();
+  }
+  Status status = connection_.Execute("commit");
+  if (!status.ok()) {
+    Rollback();
+    return status.WithContext("committing an ETL batch");
+  }
+  return load;
+}
+
+Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
+  BatchLoad load;
+  Status status = connection_.Execute("analyze etl_tx; analyze etl_line");
+  if (!status.ok()) return status.WithContext("analysing the batch");
+  if (options_.skip_loaded) {
+    auto before = Count("select count(*) from etl_tx");
+    if (!before.ok()) return before.status();
+    status = connection_.Execute(kSkipLoadedSql);
+    if (!status.ok()) return status.WithContext("skipping receipts already loaded");
+    auto after = Count("select count(*) from etl_tx");
+    if (!after.ok()) return after.status();
+    load.skipped = *before - *after;
+  }
+  auto transactions = Count("select count(*) from etl_tx");
+  if (!transactions.ok()) return transactions.status();
+  auto lines = Count("select count(*) from etl_line");
+  if (!lines.ok()) return lines.status();
+  if (*transactions == 0) return load;
+
+  auto resolved = connection_.Query(kResolveItemOnlyLinesSql);
+  if (!resolved.ok()) return resolved.status().WithContext("resolving item-only lines");
+  for (const char* infer :
+       {kInferStoresSql, kInferPaymentTypesSql, kInferCustomersSql, kInferProductsSql}) {
+    auto inferred = connection_.Query(infer);
+    if (!inferred.ok()) return inferred.status().WithContext("inferring dimension members");
+    load.inferred_members += inferred->AffectedRows();
+  }
+  auto partitions = Count(kEnsurePartitionsSql);
+  if (!partitions.ok()) return partitions.status().WithContext("creating month partitions");
+  load.partitions_created = *partitions;
+
+  auto facts = connection_.Query(kResolveFactsSql);
+  if (!facts.ok()) return facts.status().WithContext("resolving the receipts' keys");
+  if (facts->AffectedRows() != *transactions) {
+    return Status::Corruption("ETL: " + std::to_string(*transactions) + " receipts but only " +
+                              std::to_string(facts->AffectedRows()) +
+                              " resolved their store/payment keys or lines; batch not loaded");
+  }
+  auto transaction_facts = connection_.Query(kInsertTransactionFactsSql);
+  if (!transaction_facts.ok()) {
+    return transaction_facts.status().WithContext("writing dw.fact_transaction");
+  }
+  auto line_facts = connection_.Query(kInsertLineFactsSql);
+  if (!line_facts.ok()) return line_facts.status().WithContext("writing dw.fact_sales_line");
+  if (line_facts->AffectedRows() != *lines) {
+    return Status::Corruption("ETL: " + std::to_string(*lines) + " lines but only " +
+                              std::to_string(line_facts->AffectedRows()) +
+                              " resolved a product version; batch not loaded");
+  }
+  status = connection_.Execute(kUpdateAggregatesSql);
+  if (!status.ok()) return status.WithContext("updating the aggregates");
+  status = connection_.Execute(kUpdateInventorySql);
+  if (!status.ok()) return status.WithContext("updating the inventory");
+  auto watermark = connection_.Query(kAdvanceWatermarkSql, {options_.pipeline});
+  if (!watermark.ok()) return watermark.status().WithContext("advancing the ETL watermark");
+  load.transactions = *transactions;
+  load.lines = *lines;
+  return load;
+}
+
+Status AcquireEtlLock(pg::Connection& connection) {
+  auto taken = connection.Query(std::string("select pg_try_advisory_lock(") + kEtlLockKey + ")");
+  if (!taken.ok()) return taken.status().WithContext("taking the ETL lock");
+  if (taken->Get(0, 0) == "t") return Status::Ok();
+  auto holder = connection.Query(
+      std::string("select a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') "
+                  "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+                  "where l.locktype = 'advisory' and l.granted and "
+                  "((l.classid::bigint << 32) | l.objid::bigint) = ") +
+      kEtlLockKey + " limit 1");
+  std::string who = "another session";
+  if (holder.ok() && holder->rows() == 1) {
+    who = "process " + std::string(holder->Get(0, 0)) + " (" + std::string(holder->Get(0, 1)) +
+          ", " + std::string(holder->Get(0, 2)) + ")";
+  }
+  return Status::AlreadyExists("another ETL is already running on this database: " + who +
+                               " holds the ETL lock; wait for it to finish");
+}
+
+}  // namespace posflow::warehouse

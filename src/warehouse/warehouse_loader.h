@@ -1,0 +1,113 @@
+#pragma once
+
+// Loads staged transactions into the warehouse (DESIGN.md, "Storage" and "Exactly-once"): the
+// dimensions (inferred members for what the reference data does not know yet), both facts, the
+// aggregates, the store inventory (on-hand and one movement per line) and the ETL watermark, all
+// in ONE PostgreSQL transaction per batch, set-based (a handful of statements per batch, none
+// per row).
+//
+// A batch flows through two session-temporary tables, etl_tx and etl_line, shaped like
+// staging.pos_transaction and staging.pos_line. A staging source fills them inside the batch's
+// transaction; LoadBatch then does the rest:
+//   - PostgreSQL staging (LoadPgStagingBatch) moves the oldest staged rows into them with
+//     DELETE ... RETURNING, so taking rows out of staging and writing their facts commit or roll
+//     back together: nothing is lost and nothing is loaded twice, whatever crashes when.
+//   - A source that cannot share the transaction (MongoDB) fills them by COPY and sets
+//     `skip_loaded`: receipts whose facts exist already are dropped from the batch first (the
+//     facts' key is (transaction_id, sale_date) and sale_date is a function of the row).
+//
+// Semantics of one batch:
+//   - sold_at: the receipt's local time in the store's time zone (from the store's current
+//     dw.dim_store version), or its own UTC offset when the message gave one; sale_date is the
+//     receipt's local date (the partition key), time_key its local minute.
+//   - SCD2: facts point at the dw.dim_store / dw.dim_product version whose [valid_from,
+//     valid_to) holds sold_at, so late and out-of-order sales land on the version of their time.
+//   - Inferred members: an unknown store or product gets a first version valid from -infinity,
+//     marked is_inferred (placeholder attributes from the message; an unknown store's time zone
+//     is that of a known store in the same province, else UTC); an unknown customer is inserted
+//     from the message's customer fields; an unknown payment type is added. The reference load
+//     (`posflow init`) fills inferred members in place later. A line that names only its item
+//     resolves to the product of that name, else to the inferred product "item:<name>".
+//   - tax_share: the receipt's tax split over its lines in proportion to line_total, by
+//     cumulative rounding, so a receipt's shares add up to its tax exactly.
+//   - Inventory: on-hand of (store, product) decreases by the quantity sold (a return adds), one
+//     inventory.movement (sale or return) per line with its source transaction; a pair without
+//     an on-hand row gets one (reorder point 0), negative when oversold.
+//   - Month partitions missing for a batch's sale months are created in the batch.
+//   - Every written line is checked to have resolved its keys: a count mismatch aborts the batch
+//     (Corruption) rather than dropping a sale.
+//
+// Thread-safety: a loader uses its connection exclusively; one ETL per database at a time
+// (AcquireEtlLock).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "pg/connection.h"
+
+namespace posflow::warehouse {
+
+struct LoadOptions {
+  // Most receipts per batch (one transaction). Default 10 000: big enough that per-statement
+  // costs vanish (measured: bench/README.md), small enough that a batch commits in well under a
+  // second and that its temporary rows stay in memory.
+  std::int64_t batch_max_transactions = 10000;
+  // Keep loaded staging rows (moved to staging.*_loaded) for this long instead of deleting them;
+  // 0 deletes them at once. Older kept rows are purged by each batch. Default 0.
+  std::chrono::hours staging_retention{0};
+  // Drop receipts already in the facts from the batch first (for sources that may hand a receipt
+  // over again after a crash). Costs one index probe per receipt. Default false.
+  bool skip_loaded = false;
+  // The watermark row (ops.etl_watermark.pipeline). Default "postgres-staging".
+  std::string pipeline = "postgres-staging";
+};
+
+// What one batch did.
+struct BatchLoad {
+  std::int64_t transactions = 0;        // receipts loaded
+  std::int64_t lines = 0;               // fact_sales_line rows written
+  std::int64_t skipped = 0;             // receipts dropped as already loaded (skip_loaded)
+  std::int64_t inferred_members = 0;    // dimension rows inferred
+  std::int64_t partitions_created = 0;
+  std::int64_t staging_purged = 0;      // kept staging rows purged past the retention
+};
+
+class WarehouseLoader {
+ public:
+  // REQUIRES: `connection` outlives the loader, holds no open transaction, and its database is
+  // migrated (004_etl_support.sql).
+  WarehouseLoader(pg::Connection& connection, LoadOptions options);
+
+  // Creates the session's temporary tables (once per connection; again after a reconnect).
+  Status Prepare();
+
+  // One batch from PostgreSQL staging: moves up to batch_max_transactions of the oldest staged
+  // receipts into the warehouse and commits. transactions == 0: staging was empty.
+  // Failure: Unavailable when the connection is lost, the refusing statement's error otherwise;
+  // the transaction is rolled back either way (staging keeps the rows).
+  Result<BatchLoad> LoadPgStagingBatch();
+
+  // For sources outside PostgreSQL: opens the batch's transaction and empties etl_tx/etl_line
+  // for the caller to fill (COPY), then LoadFilledBatch loads and commits them. The caller must
+  // call LoadFilledBatch or Rollback after a successful BeginFilledBatch.
+  Status BeginFilledBatch();
+  Result<BatchLoad> LoadFilledBatch();
+  void Rollback();
+
+ private:
+  // Loads what etl_tx/etl_line hold, inside the open transaction (does not commit).
+  Result<BatchLoad> LoadStagedRows();
+  Result<std::int64_t> Count(const char* sql);
+
+  pg::Connection& connection_;
+  LoadOptions options_;
+};
+
+// Takes the database's ETL lock (a session advisory lock on `connection`) so that two ETLs
+// never overlap. Failure: AlreadyExists naming the holder's pid and application when another
+// session holds it; the query's error otherwise.
+Status AcquireEtlLock(pg::Connection& connection);
+
+}  // namespace posflow::warehouse
