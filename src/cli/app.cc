@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/common_options.h"
+#include "cli/check_command.h"
 #include "cli/dlq_command.h"
 #include "cli/etl_command.h"
 #include "cli/ingest_command.h"
@@ -69,6 +70,7 @@ int Main(int argc, char** argv) {
   RegisterIngestCommand(app, &run);
   RegisterEtlCommand(app, &run);
   RegisterRunCommand(app, &run);
+  RegisterCheckCommand(app, &run);
   RegisterDlqCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterProduceCommand(app, &run);
