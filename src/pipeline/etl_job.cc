@@ -23,6 +23,11 @@ class EtlLoop {
           ops::Metrics* metrics)
       : config_(config), options_(options), stop_(stop), metrics_(metrics) {}
 
+  ~EtlLoop() {
+    // A failed connection has lost the lock with its session already.
+    if (connection_) (void)warehouse::ReleaseEtlLock(*connection_);
+  }
+
   Result<EtlStats> Run() {
     std::chrono::milliseconds delay = options_.retry_initial;
     while (!stop_) {

@@ -423,4 +423,11 @@ Status AcquireEtlLock(pg::Connection& connection) {
                                " holds the ETL lock; wait for it to finish");
 }
 
+Status ReleaseEtlLock(pg::Connection& connection) {
+  auto released =
+      connection.Query(std::string("select pg_advisory_unlock(") + kEtlLockKey + ")");
+  if (!released.ok()) return released.status().WithContext("releasing the ETL lock");
+  return Status::Ok();
+}
+
 }  // namespace posflow::warehouse

@@ -110,4 +110,9 @@ class WarehouseLoader {
 // session holds it; the query's error otherwise.
 Status AcquireEtlLock(pg::Connection& connection);
 
+// Releases the lock AcquireEtlLock took. Call it before closing the connection: the server
+// frees a closed session's locks only once its backend has exited, which a next ETL started
+// right away could otherwise beat.
+Status ReleaseEtlLock(pg::Connection& connection);
+
 }  // namespace posflow::warehouse
