@@ -67,21 +67,50 @@ std::unique_ptr<ChildProcess> IngestTest::StartProducer(const std::vector<std::s
   return std::make_unique<ChildProcess>(POSFLOW_BINARY, all, LogPath());
 }
 
-std::unique_ptr<ChildProcess> IngestTest::StartIngest(const std::vector<std::string>& extra) {
-  const std::vector<std::pair<std::string, std::string>> defaults = {
-      {"--db", config_.db},         {"--brokers", config_.brokers}, {"--topic", config_.topic},
-      {"--group", config_.group},   {"--metrics-addr", "off"},      {"--log-level", "info"},
-      // A killed member's partitions move after 6 s, not 45.
-      {"--kafka-opt", "session.timeout.ms=6000"}, {"--kafka-opt", "heartbeat.interval.ms=1500"}};
-  std::vector<std::string> arguments = {"ingest"};
+namespace {
+
+// `posflow <command>` with `defaults` unless `extra` gives the same flag, then `extra`.
+std::vector<std::string> WithDefaults(
+    const std::string& command, const std::vector<std::pair<std::string, std::string>>& defaults,
+    const std::vector<std::string>& extra) {
+  std::vector<std::string> arguments = {command};
   for (const auto& [flag, value] : defaults) {
-    // A flag the test gives itself replaces the default.
     if (std::find(extra.begin(), extra.end(), flag) != extra.end()) continue;
     arguments.push_back(flag);
     arguments.push_back(value);
   }
   arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+}  // namespace
+
+std::unique_ptr<ChildProcess> IngestTest::StartRun(const std::vector<std::string>& extra) {
+  std::vector<std::string> arguments = StartIngestArguments(extra);
+  arguments.front() = "run";
   return std::make_unique<ChildProcess>(POSFLOW_BINARY, arguments, LogPath());
+}
+
+std::unique_ptr<ChildProcess> IngestTest::StartEtl(const std::vector<std::string>& extra) {
+  return std::make_unique<ChildProcess>(
+      POSFLOW_BINARY,
+      WithDefaults("etl", {{"--db", config_.db}, {"--metrics-addr", "off"}, {"--log-level", "info"}},
+                   extra),
+      LogPath());
+}
+
+std::unique_ptr<ChildProcess> IngestTest::StartIngest(const std::vector<std::string>& extra) {
+  return std::make_unique<ChildProcess>(POSFLOW_BINARY, StartIngestArguments(extra), LogPath());
+}
+
+std::vector<std::string> IngestTest::StartIngestArguments(const std::vector<std::string>& extra) {
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"--db", config_.db},         {"--brokers", config_.brokers}, {"--topic", config_.topic},
+      {"--group", config_.group},   {"--metrics-addr", "off"},      {"--log-level", "info"},
+      // A killed member's partitions move after 6 s, not 45.
+      {"--kafka-opt", "session.timeout.ms=6000"}, {"--kafka-opt", "heartbeat.interval.ms=1500"}};
+  // A flag the test gives itself replaces the default.
+  return WithDefaults("ingest", defaults, extra);
 }
 
 int IngestTest::IngestUntilIdle() {

@@ -28,9 +28,15 @@ class IngestTest : public StackTest {
   sim::Manifest ReadManifestFile(const std::string& name);
   // Starts `posflow ingest` on this test's database, topic and group.
   std::unique_ptr<ChildProcess> StartIngest(const std::vector<std::string>& extra = {});
+  // Starts `posflow run` (ingest + ETL) with the same defaults as StartIngest.
+  std::unique_ptr<ChildProcess> StartRun(const std::vector<std::string>& extra = {});
+  // Starts `posflow etl` on this test's database.
+  std::unique_ptr<ChildProcess> StartEtl(const std::vector<std::string>& extra = {});
   // Runs `posflow ingest --exit-when-idle 2` to completion; returns its exit code.
   int IngestUntilIdle();
 
+  // The command line of StartIngest (without the program).
+  std::vector<std::string> StartIngestArguments(const std::vector<std::string>& extra);
   std::string ManifestPath(const std::string& name) const;
   std::string LogPath() const { return work_dir_ + "/posflow.log"; }
   // Prints the processes' log (on failure, for the reader of the CI output).
