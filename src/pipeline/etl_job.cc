@@ -155,6 +155,7 @@ class EtlLoop {
       metrics_->AddLoaded(static_cast<std::uint64_t>(batch.transactions),
                           static_cast<std::uint64_t>(batch.lines));
       metrics_->ObserveEtlBatch(static_cast<std::size_t>(batch.transactions), seconds);
+      for (double age : batch.sale_to_load_seconds) metrics_->ObserveEventToWarehouse(age);
     }
   }
 

@@ -1,6 +1,7 @@
 #include "warehouse/warehouse_loader.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -399,6 +400,14 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   if (!status.ok()) return status.WithContext("updating the inventory");
   auto watermark = connection_.Query(kAdvanceWatermarkSql, {options_.pipeline});
   if (!watermark.ok()) return watermark.status().WithContext("advancing the ETL watermark");
+  auto ages = connection_.Query(
+      "select extract(epoch from clock_timestamp() - sold_at)::float8 from etl_fact");
+  if (!ages.ok()) return ages.status().WithContext("reading the batch's sale instants");
+  load.sale_to_load_seconds.reserve(static_cast<std::size_t>(ages->rows()));
+  for (int row = 0; row < ages->rows(); ++row) {
+    const std::string_view text = ages->Get(row, 0);
+    load.sale_to_load_seconds.push_back(std::strtod(std::string(text).c_str(), nullptr));
+  }
   load.transactions = *transactions;
   load.lines = *lines;
   return load;
