@@ -150,10 +150,10 @@ TEST_F(WarehouseSchemaTest, MonthPartitionsCoverTheRangeAndTheDefaultTakesTheRes
         << fact;
   }
   const std::string values =
-      "1200, 1, 0, 1, 1, 10.00, 1.30, 11.30, now())";
+      "1200, 1, 0, 1, 1, 1, 10.00, 1.30, 11.30, now())";
   ASSERT_TRUE(db().Execute("insert into dw.fact_transaction (transaction_id, sale_date, "
                            "date_key, time_key, store_key, customer_key, payment_type_key, "
-                           "item_count, subtotal, tax, total, sold_at) values "
+                           "line_count, item_count, subtotal, tax, total, sold_at) values "
                            "('in-range', '2024-02-03', 20240203, " + values + ", "
                            "('far-future', '2035-06-01', 20350601, " + values)
                   .ok());
