@@ -16,7 +16,9 @@
 #include "cli/etl_command.h"
 #include "cli/ingest_command.h"
 #include "cli/init_command.h"
+#include "cli/inventory_command.h"
 #include "cli/produce_command.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/validate_command.h"
 #include "common/version.h"
@@ -74,6 +76,8 @@ int Main(int argc, char** argv) {
   RegisterDlqCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterProduceCommand(app, &run);
+  RegisterReportCommand(app, &run);
+  RegisterInventoryCommand(app, &run);
 
   try {
     app.parse(argc, argv);

@@ -71,6 +71,9 @@ std::string_view QueryResult::Get(int row, int column) const {
 bool QueryResult::IsNull(int row, int column) const {
   return PQgetisnull(result_, row, column) != 0;
 }
+std::string_view QueryResult::ColumnName(int column) const {
+  return std::string_view(PQfname(result_, column));
+}
 long QueryResult::AffectedRows() const {
   const char* text = PQcmdTuples(result_);
   return text[0] == '\0' ? 0 : std::stol(text);

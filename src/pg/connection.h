@@ -48,6 +48,8 @@ class QueryResult {
   // REQUIRES: 0 <= row < rows(), 0 <= column < columns(). Empty for NULL.
   std::string_view Get(int row, int column) const;
   bool IsNull(int row, int column) const;
+  // The name of a result column (its alias). REQUIRES: 0 <= column < columns().
+  std::string_view ColumnName(int column) const;
   // Rows changed by an INSERT/UPDATE/DELETE, 0 otherwise.
   long AffectedRows() const;
 

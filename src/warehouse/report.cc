@@ -1,6 +1,7 @@
 #include "warehouse/report.h"
 
-#include <algorithm>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "warehouse/dimension_lookup.h"
@@ -8,6 +9,9 @@
 
 namespace posflow::warehouse {
 namespace {
+
+// The largest --limit: the query's $4 is an integer.
+constexpr std::int64_t kMaxLimit = 2147483647;
 
 // What a report's $1, $2, ... stand for, in order.
 enum class Parameter { kFromDate, kToDate, kStoreId, kLimit };
@@ -168,8 +172,8 @@ Status ValidateReportRequest(const ReportRequest& request) {
     return Status::InvalidArgument("--limit applies to top-products only, not to " +
                                    request.name);
   }
-  if (request.limit && *request.limit < 1) {
-    return Status::InvalidArgument("--limit must be at least 1, not " +
+  if (request.limit && (*request.limit < 1 || *request.limit > kMaxLimit)) {
+    return Status::InvalidArgument("--limit must be 1.." + std::to_string(kMaxLimit) + ", not " +
                                    std::to_string(*request.limit));
   }
   if (request.store_id && request.store_id->empty()) {

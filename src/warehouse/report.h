@@ -51,12 +51,13 @@ struct ReportRequest {
   std::optional<CivilDate> to;
   // Only this store (natural key, S001); nullopt: all stores.
   std::optional<std::string> store_id;
-  // top-products only: how many, >= 1; nullopt: kDefaultTopProductsLimit.
+  // top-products only: how many, 1..2147483647; nullopt: kDefaultTopProductsLimit.
   std::optional<std::int64_t> limit;
 };
 
 // Checks `request` without I/O. Failure: InvalidArgument (an unknown report, a reversed date
-// range, dates for low-stock, a limit for another report than top-products, a limit < 1).
+// range, dates for low-stock, a limit for another report than top-products or out of range, an
+// empty store id).
 Status ValidateReportRequest(const ReportRequest& request);
 
 // Validates `request`, checks that its store exists (dw.dim_store) and runs the report's query

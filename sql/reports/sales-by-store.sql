@@ -1,0 +1,31 @@
+-- posflow report sales-by-store: what each store sold over a range of store-local sale dates.
+--
+-- One row per store with sales in the range, the largest total first: receipts, units (Σ
+-- quantity; returns count negative), subtotal, tax, total, and the average receipt (total /
+-- receipts, rounded half away from zero to the cent). The name is that of the store's current
+-- dw.dim_store version; the figures cover every version of the store (they are kept by store_id).
+--
+-- Reads dw.agg_daily_store_sales (kept by the ETL in the same transaction as the facts).
+-- Parameters, each null for "no filter":
+--   $1 date   first store-local sale date, inclusive
+--   $2 date   last store-local sale date, inclusive
+--   $3 text   store_id (S001)
+-- By hand (the shell pastes this file into a prepared statement):
+--   psql postgresql://127.0.0.1:5432/posflow \
+--     -c "prepare report(date, date, text) as $(cat sql/reports/sales-by-store.sql)" \
+--     -c "execute report('2024-02-01', '2024-02-29', null)"
+select a.store_id,
+       s.name as store,
+       sum(a.transactions)::bigint as transactions,
+       sum(a.items)::bigint as items,
+       sum(a.subtotal) as subtotal,
+       sum(a.tax) as tax,
+       sum(a.total) as total,
+       round(sum(a.total) / nullif(sum(a.transactions), 0), 2) as average_receipt
+from dw.agg_daily_store_sales a
+left join dw.dim_store s on s.store_id = a.store_id and s.is_current
+where a.date_key between coalesce(to_char($1::date, 'YYYYMMDD')::integer, 0)
+                     and coalesce(to_char($2::date, 'YYYYMMDD')::integer, 99999999)
+  and ($3::text is null or a.store_id = $3::text)
+group by a.store_id, s.name
+order by total desc, a.store_id
