@@ -17,6 +17,7 @@
 #include "cli/ingest_command.h"
 #include "cli/init_command.h"
 #include "cli/inventory_command.h"
+#include "cli/maintain_command.h"
 #include "cli/produce_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
@@ -56,7 +57,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.footer(
       "Exit codes: 0 success, 1 failure at run time, 2 bad usage or configuration, 3 check "
-      "found a difference.\nRun 'posflow COMMAND --help' for a command's options.");
+      "found a difference, 4 busy (another ETL or maintain holds the database's lock; retry "
+      "later), N nothing to do (etl --once --skip-exit-code N).\nRun 'posflow COMMAND --help' "
+      "for a command's options.");
 
 #ifdef POSFLOW_REQUIRES_AVX2
   // The JSON parser was compiled for AVX2; on an older CPU it would die of SIGILL instead.
@@ -78,6 +81,7 @@ int Main(int argc, char** argv) {
   RegisterProduceCommand(app, &run);
   RegisterReportCommand(app, &run);
   RegisterInventoryCommand(app, &run);
+  RegisterMaintainCommand(app, &run);
 
   try {
     app.parse(argc, argv);

@@ -32,6 +32,10 @@ void AddCommonOptions(CLI::App* command, ConfigSources* sources) {
                 "PostgreSQL URL (default postgresql://127.0.0.1:5432/posflow)");
   AddConfigFlag(command, sources, "--staging", "staging",
                 "staging backend: postgres, or mongodb://host:port/db (default postgres)");
+  command->add_option("--staging-config", sources->staging_config_file,
+                      "the seed's staging_config.yaml (staging_db: {host, database}): stage in "
+                      "that MongoDB")
+      ->type_name("FILE");
   AddConfigFlag(command, sources, "--metrics-addr", "metrics_addr",
                 "Prometheus /metrics and /healthz address, or 'off' (default 127.0.0.1:9464)");
   command->add_option("--kafka-opt", sources->kafka_option_flags,
@@ -41,7 +45,14 @@ void AddCommonOptions(CLI::App* command, ConfigSources* sources) {
 
 int ReportFailure(const std::string& command, const Status& status) {
   std::cerr << "posflow " << command << ": error: " << status.message() << std::endl;
-  return status.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
+  switch (status.code()) {
+    case Status::Code::kInvalidArgument:
+      return kExitUsage;
+    case Status::Code::kAlreadyExists:
+      return kExitBusy;
+    default:
+      return kExitFailure;
+  }
 }
 
 }  // namespace posflow::cli

@@ -54,7 +54,8 @@ int List(const DlqFlags& flags) {
                 << ",\"offset\":" << letter.offset << ",\"bytes\":" << letter.payload_bytes
                 << ",\"reasons\":" << JsonString(Joined(letter.reasons))
                 << ",\"first_seen_at\":" << JsonString(letter.first_seen_at)
-                << ",\"replayed_at\":" << JsonString(letter.replayed_at) << "}";
+                << ",\"replayed_at\":" << JsonString(letter.replayed_at)
+                << ",\"payload_purged_at\":" << JsonString(letter.payload_purged_at) << "}";
     }
     std::cout << "]\n";
     return kExitOk;
@@ -65,6 +66,7 @@ int List(const DlqFlags& flags) {
               << letter.offset << "\t" << letter.payload_bytes << "\t" << letter.first_seen_at
               << "\t" << Joined(letter.reasons)
               << (letter.replayed_at.empty() ? "" : "\t(replayed " + letter.replayed_at + ")")
+              << (letter.purged() ? "\t(payload purged " + letter.payload_purged_at + ")" : "")
               << "\n";
   }
   std::cerr << letters->size() << " dead letters" << std::endl;
@@ -78,7 +80,18 @@ int Show(const DlqFlags& flags) {
   if (!connection.ok()) return ReportFailure("dlq show", connection.status());
   auto letter = ops::GetDeadLetter(*connection, flags.id);
   if (!letter.ok()) return ReportFailure("dlq show", letter.status());
+  // Past the dead-letter retention `posflow maintain` erases the bytes; the row stays.
+  const std::string purged_note =
+      letter->purged() ? "purged at " + letter->payload_purged_at + " (" +
+                             std::to_string(letter->purged_payload_bytes) +
+                             " bytes, past the dead-letter retention): the raw bytes are gone"
+                       : "";
   if (flags.raw) {
+    if (letter->purged()) {
+      return ReportFailure("dlq show", Status::FailedPrecondition(
+                                           "dead letter " + std::to_string(letter->id) +
+                                           ": payload " + purged_note));
+    }
     std::cout << letter->payload;
     return kExitOk;
   }
@@ -91,8 +104,12 @@ int Show(const DlqFlags& flags) {
             << (letter->replayed_at.empty() ? "no" : letter->replayed_at + " as " + letter->replayed_as)
             << "\n"
             << "reasons:       " << Joined(letter->reasons) << "\n"
-            << "details:\n  " << letter->details << "\n"
-            << "payload (" << letter->payload_bytes << " bytes";
+            << "details:\n  " << letter->details << "\n";
+  if (letter->purged()) {
+    std::cout << "payload:       " << purged_note << "\n";
+    return kExitOk;
+  }
+  std::cout << "payload (" << letter->payload_bytes << " bytes";
   if (letter->payload.size() > 4096) {
     std::cout << ", first 4096; --raw for all):\n" << letter->payload.substr(0, 4096) << "\n";
   } else {
@@ -175,7 +192,9 @@ void RegisterDlqCommand(CLI::App& app, std::function<int()>* run) {
   CLI::App* replay = dlq->add_subcommand(
       "replay",
       "Re-validate dead letters and stage those that now pass, exactly once (e.g. after a limit "
-      "was raised, or with a corrected payload). Exit 1 if any is still invalid.");
+      "was raised, or with a corrected payload). Exit 1 if any is still invalid. A dead letter "
+      "whose payload `posflow maintain` purged is skipped by --reason/--all and needs "
+      "--payload-file.");
   AddCommonOptions(replay, &flags->sources);
   replay->add_option("ids", flags->ids, "dead letter ids");
   replay->add_option("--reason", flags->filter.reason_prefix,

@@ -20,6 +20,8 @@ struct EtlCommandFlags {
   bool once = false;
   bool follow = false;
   bool json = false;
+  // With --once: the exit code when staging was empty (nothing loaded); 0 when unset.
+  int skip_exit_code = 0;
 };
 
 void PrintStats(const pipeline::EtlStats& stats, bool json) {
@@ -61,6 +63,8 @@ int RunEtlCommand(const EtlCommandFlags& flags) {
   auto stats = pipeline::RunEtl(*config, options, stop, metrics.get());
   if (!stats.ok()) return ReportFailure("etl", stats.status());
   PrintStats(*stats, flags.json);
+  // A scheduler told "nothing to do" can mark its run skipped instead of succeeded.
+  if (flags.skip_exit_code != 0 && stats->transactions == 0) return flags.skip_exit_code;
   return kExitOk;
 }
 
@@ -80,6 +84,12 @@ void RegisterEtlCommand(CLI::App& app, std::function<int()>* run) {
                                    "keep loading as ingest stages more (until stopped)");
   once->excludes(follow);
   command->add_flag("--json", flags->json, "print the summary as one JSON object");
+  command
+      ->add_option("--skip-exit-code", flags->skip_exit_code,
+                   "with --once: exit with this code instead of 0 when staging was empty and "
+                   "nothing was loaded (e.g. 99, which Airflow's BashOperator reports as skipped)")
+      ->check(CLI::Range(5, 255))
+      ->excludes(follow);
   command->callback([flags, run] { *run = [flags] { return RunEtlCommand(*flags); }; });
 }
 

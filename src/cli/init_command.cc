@@ -61,6 +61,9 @@ void PrintReport(const pipeline::InitReport& report) {
               << topic.partitions << " partitions)\n";
   }
   if (report.reference_data) PrintReferenceData(*report.reference_data);
+  if (!report.mongo_staging.empty()) {
+    std::cout << "MongoDB staging " << report.mongo_staging << ": index ready\n";
+  }
   if (report.Changed()) {
     std::cout << "init: done\n";
   } else {

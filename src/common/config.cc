@@ -172,6 +172,60 @@ Result<std::map<std::string, std::string>> ReadDotenv(const std::string& path) {
   return values;
 }
 
+namespace {
+
+// The staging_db section of the seed's staging_config.yaml as a MongoDB URI.
+Result<std::string> StagingUriFromYaml(const YAML::Node& root, const std::string& origin) {
+  if (!root.IsMap() || !root["staging_db"]) {
+    return Status::InvalidArgument(origin + ": expected 'staging_db: {host: ..., database: ...}'");
+  }
+  for (const auto& entry : root) {
+    const std::string key = entry.first.as<std::string>();
+    if (key != "staging_db") {
+      return Status::InvalidArgument(origin + ": unknown key '" + key + "' (known: staging_db)");
+    }
+  }
+  const YAML::Node staging = root["staging_db"];
+  if (!staging.IsMap() || !staging["host"] || !staging["database"] ||
+      !staging["host"].IsScalar() || !staging["database"].IsScalar()) {
+    return Status::InvalidArgument(origin + ": 'staging_db' needs 'host' and 'database'");
+  }
+  for (const auto& member : staging) {
+    const std::string name = member.first.as<std::string>();
+    if (name != "host" && name != "database") {
+      return Status::InvalidArgument(origin + ": unknown key 'staging_db." + name +
+                                     "' (known: host, database)");
+    }
+  }
+  const std::string host = staging["host"].as<std::string>();
+  const std::string database = staging["database"].as<std::string>();
+  if (host.empty() || database.empty()) {
+    return Status::InvalidArgument(origin + ": 'staging_db' host and database must not be empty");
+  }
+  // A host may be given as a URI already (the seed's pymongo accepts both).
+  const std::string base = host.rfind("mongodb://", 0) == 0 ? host : "mongodb://" + host;
+  return base + "/" + database;
+}
+
+}  // namespace
+
+Result<std::string> ReadStagingConfig(const std::string& path) {
+  const std::string origin = "staging config " + path;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::InvalidArgument(origin + ": cannot be read");
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(origin + ": not valid YAML: " + e.what());
+  }
+  try {
+    return StagingUriFromYaml(root, origin);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(origin + ": " + e.what());
+  }
+}
+
 Result<Config> LoadConfig(const ConfigSources& sources) {
   auto getenv = sources.getenv ? sources.getenv : [](const char* name) -> const char* {
     return std::getenv(name);
@@ -195,6 +249,14 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     std::string* field = Field(config, key);
     if (field == nullptr) return Status::Internal("flag for unknown config key '" + key + "'");
     *field = value;
+  }
+  if (!sources.staging_config_file.empty()) {
+    if (sources.flags.count("staging") > 0) {
+      return Status::InvalidArgument("give either --staging or --staging-config, not both");
+    }
+    auto staging = ReadStagingConfig(sources.staging_config_file);
+    if (!staging.ok()) return staging.status();
+    config.staging = *staging;
   }
   for (const std::string& option : sources.kafka_option_flags) {
     POSFLOW_RETURN_IF_ERROR(ParseKafkaOption(option, "--kafka-opt", &config.kafka_options));

@@ -62,9 +62,16 @@ struct ConfigSources {
   std::vector<std::string> kafka_option_flags;
   // Environment lookup; returns nullptr when unset. Default: ::getenv.
   std::function<const char*(const char*)> getenv;
+  // The seed's staging_config.yaml (`staging_db: {host, database}`), given as --staging-config:
+  // sets `staging` to mongodb://host/database. Empty: none.
+  std::string staging_config_file;
   // The seed's dotenv file; read only if it exists. Default ".env" in the working directory.
   std::string dotenv_path = ".env";
 };
+
+// Reads the seed's staging_config.yaml shape and returns its MongoDB URI. Failure:
+// InvalidArgument, one line naming the file and what is wrong.
+Result<std::string> ReadStagingConfig(const std::string& path);
 
 // Builds the configuration from its sources and validates it.
 // Failure: InvalidArgument for an unreadable or malformed file, an unknown key, a bad value;

@@ -35,7 +35,10 @@ constexpr const char* kColumns =
     "'hex'), %PAYLOAD%, octet_length(payload), array_to_json(reasons)::text, details, "
     "to_char(first_seen_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
     "coalesce(to_char(replayed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-    "coalesce(replayed_as, '')";
+    "coalesce(replayed_as, ''), "
+    "coalesce(to_char(payload_purged_at at time zone 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+    "coalesce(purged_payload_bytes, 0)";
 
 std::string Columns(bool with_payload) {
   std::string columns = kColumns;
@@ -57,6 +60,8 @@ DeadLetterRow ReadRow(const pg::QueryResult& rows, int row) {
   letter.first_seen_at = rows.Get(row, 9);
   letter.replayed_at = rows.Get(row, 10);
   letter.replayed_as = rows.Get(row, 11);
+  letter.payload_purged_at = rows.Get(row, 12);
+  letter.purged_payload_bytes = std::stoll(std::string(rows.Get(row, 13)));
   return letter;
 }
 
@@ -69,9 +74,11 @@ Result<std::vector<DeadLetterRow>> ListDeadLetters(pg::Connection& connection,
       " from ops.dead_letter"
       " where ($1 or replayed_at is null)"
       "   and ($2 = '' or exists (select 1 from unnest(reasons) r where starts_with(r, $2)))"
+      "   and ($4 or payload_purged_at is null)"
       " order by dead_letter_id limit $3";
   auto rows = connection.Query(sql, {filter.include_replayed ? "true" : "false",
-                                     filter.reason_prefix, std::to_string(filter.limit)});
+                                     filter.reason_prefix, std::to_string(filter.limit),
+                                     filter.include_purged ? "true" : "false"});
   if (!rows.ok()) return rows.status().WithContext("reading ops.dead_letter");
   std::vector<DeadLetterRow> letters;
   for (int row = 0; row < rows->rows(); ++row) letters.push_back(ReadRow(*rows, row));

@@ -25,6 +25,12 @@ struct DeadLetterRow {
   std::string first_seen_at;
   std::string replayed_at;  // empty while quarantined
   std::string replayed_as;  // the transaction_id staged by the replay
+  // When `posflow maintain` erased payload and key past the dead-letter retention (payload and
+  // key are then empty); empty while the bytes are kept.
+  std::string payload_purged_at;
+  std::int64_t purged_payload_bytes = 0;  // the payload's size before it was erased
+
+  bool purged() const { return !payload_purged_at.empty(); }
 };
 
 struct DeadLetterFilter {
@@ -36,6 +42,8 @@ struct DeadLetterFilter {
   std::int64_t limit = 100;
   // With payloads (for replay) or without (for listings).
   bool with_payload = false;
+  // Include rows whose payload was purged (nothing left to replay). Default: yes.
+  bool include_purged = true;
 };
 
 Result<std::vector<DeadLetterRow>> ListDeadLetters(pg::Connection& connection,

@@ -11,6 +11,8 @@
 #include "kafka/consumer.h"
 #include "pg/connection.h"
 #include "sim/manifest.h"
+#include "staging/mongo_staging.h"
+#include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
 namespace {
@@ -158,16 +160,30 @@ class NoRebalance : public kafka::RebalanceListener {
   void OnRevoke(const std::vector<kafka::TopicPartitionOffset>&, bool) override {}
 };
 
+// What MongoDB staging holds and the warehouse does not (yet).
+struct PendingElsewhere {
+  std::int64_t transactions = 0;
+  std::int64_t total_cents = 0;
+  std::int64_t lines = 0;
+  std::map<std::string, std::map<std::string, std::int64_t>> quantity;
+};
+
 class Checker {
  public:
-  Checker(const Config& config, const CheckOptions& options, pg::Connection& connection)
-      : config_(config), options_(options), connection_(connection) {}
+  Checker(const Config& config, const CheckOptions& options, pg::Connection& connection,
+          std::vector<staging::MongoStagedDocument> mongo_documents)
+      : config_(config), options_(options), connection_(connection),
+        mongo_documents_(std::move(mongo_documents)) {}
 
   Result<CheckReport> Run() {
     // One snapshot for every figure: a check while ingest and the ETL run sees a consistent
     // state, never a batch half counted.
     Status status = connection_.Execute("begin isolation level repeatable read read only");
     if (!status.ok()) return status;
+    if (staging::UsesMongoStaging(config_)) {
+      status = CountPendingInMongo();
+      if (!status.ok()) return status;
+    }
     for (auto step : {&Checker::CheckOffsets, &Checker::CheckStaging, &Checker::CheckFacts,
                       &Checker::CheckAggregates, &Checker::CheckInventory}) {
       status = (this->*step)();
@@ -182,6 +198,39 @@ class Checker {
   }
 
  private:
+  // Documents of a sealed segment may be loaded already (dropped only after the grace period):
+  // only those whose receipt is not in the facts are pending.
+  Status CountPendingInMongo() {
+    std::string ids = "{";
+    for (std::size_t index = 0; index < mongo_documents_.size(); ++index) {
+      if (index > 0) ids += ',';
+      ids += '"';
+      for (char c : mongo_documents_[index].transaction_id) {
+        if (c == '"' || c == '\\') ids += '\\';
+        ids += c;
+      }
+      ids += '"';
+    }
+    ids += '}';
+    auto loaded = connection_.Query(
+        "select transaction_id from dw.fact_transaction where transaction_id = any($1::text[])",
+        {ids});
+    if (!loaded.ok()) return loaded.status().WithContext("check: matching MongoDB staging");
+    std::set<std::string> in_facts;
+    for (int row = 0; row < loaded->rows(); ++row) in_facts.emplace(loaded->Get(row, 0));
+    pending_.emplace();
+    for (const auto& document : mongo_documents_) {
+      if (in_facts.count(document.transaction_id) > 0) continue;
+      ++pending_->transactions;
+      pending_->total_cents += document.total_cents;
+      pending_->lines += static_cast<std::int64_t>(document.lines.size());
+      for (const auto& [product, quantity] : document.lines) {
+        pending_->quantity[document.store_id][product] += quantity;
+      }
+    }
+    return Status::Ok();
+  }
+
   void Add(std::string name, bool ok, std::string detail) {
     report_.items.push_back({std::move(name), ok, std::move(detail)});
   }
@@ -266,7 +315,7 @@ class Checker {
     auto rows = Query(kStagingSql, "staging");
     if (!rows.ok()) return rows.status();
     const std::int64_t seen = Number(*rows, 0, 0);
-    const std::int64_t staged = Number(*rows, 0, 1);
+    const std::int64_t staged = Number(*rows, 0, 1) + (pending_ ? pending_->transactions : 0);
     const std::int64_t loaded = Number(*rows, 0, 2);
     const std::int64_t watermark = Number(*rows, 0, 3);
     const std::int64_t bad_line_counts = Number(*rows, 0, 4);
@@ -353,9 +402,9 @@ class Checker {
     }
     auto rows = Query(kManifestSql, "the totals");
     if (!rows.ok()) return rows.status();
-    const std::int64_t transactions = Number(*rows, 0, 0);
-    const std::int64_t cents = Number(*rows, 0, 1);
-    const std::int64_t lines = Number(*rows, 0, 2);
+    const std::int64_t transactions = Number(*rows, 0, 0) + (pending_ ? pending_->transactions : 0);
+    const std::int64_t cents = Number(*rows, 0, 1) + (pending_ ? pending_->total_cents : 0);
+    const std::int64_t lines = Number(*rows, 0, 2) + (pending_ ? pending_->lines : 0);
     const std::int64_t duplicates = Number(*rows, 0, 3);
     const std::int64_t dead = Number(*rows, 0, 4);
     const std::int64_t replayed = Number(*rows, 0, 5);
@@ -383,9 +432,17 @@ class Checker {
       if (!sold.ok()) return sold.status();
       std::map<std::string, std::map<std::string, std::int64_t>> found;
       for (int row = 0; row < sold->rows(); ++row) {
-        const std::int64_t quantity = Number(*sold, row, 2);
-        if (quantity != 0) found[std::string(sold->Get(row, 0))][std::string(sold->Get(row, 1))] = quantity;
+        found[std::string(sold->Get(row, 0))][std::string(sold->Get(row, 1))] += Number(*sold, row, 2);
       }
+      if (pending_) {
+        for (const auto& [store, products] : pending_->quantity) {
+          for (const auto& [product, quantity] : products) found[store][product] += quantity;
+        }
+      }
+      for (auto& [store, products] : found) {
+        std::erase_if(products, [](const auto& entry) { return entry.second == 0; });
+      }
+      std::erase_if(found, [](const auto& entry) { return entry.second.empty(); });
       auto& want = expected.by_store_product;
       for (auto& [store, products] : want) {
         std::erase_if(products, [](const auto& entry) { return entry.second == 0; });
@@ -406,6 +463,8 @@ class Checker {
   const Config& config_;
   const CheckOptions& options_;
   pg::Connection& connection_;
+  std::vector<staging::MongoStagedDocument> mongo_documents_;
+  std::optional<PendingElsewhere> pending_;  // with MongoDB staging
   CheckReport report_;
 };
 
@@ -419,9 +478,17 @@ bool CheckReport::ok() const {
 }
 
 Result<CheckReport> RunCheck(const Config& config, const CheckOptions& options) {
+  std::vector<staging::MongoStagedDocument> mongo_documents;
+  if (staging::UsesMongoStaging(config)) {
+    auto mongo = staging::MongoStaging::Open(config.staging);
+    if (!mongo.ok()) return mongo.status();
+    auto documents = (*mongo)->Documents();
+    if (!documents.ok()) return documents.status().WithContext("check: reading MongoDB staging");
+    mongo_documents = std::move(*documents);
+  }
   auto connection = pg::Connection::Open(pg::OptionsFromConfig(config));
   if (!connection.ok()) return connection.status();
-  Checker checker(config, options, *connection);
+  Checker checker(config, options, *connection, std::move(mongo_documents));
   return checker.Run();
 }
 

@@ -2,7 +2,7 @@
 
 #include "event/parser.h"
 #include "pg/connection.h"
-#include "staging/pg_staging_store.h"
+#include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
 
@@ -17,6 +17,7 @@ Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
   if (request.ids.empty()) {
     ops::DeadLetterFilter filter = request.filter;
     filter.with_payload = true;
+    filter.include_purged = false;  // nothing left to replay
     auto listed = ops::ListDeadLetters(*connection, filter);
     if (!listed.ok()) return listed.status();
     letters = std::move(listed).value();
@@ -29,12 +30,22 @@ Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
                                           " was already replayed at " + letter->replayed_at +
                                           " as " + letter->replayed_as);
       }
+      if (letter->purged() && !request.payload_override) {
+        return Status::FailedPrecondition(
+            "dead letter " + std::to_string(id) + ": its payload (" +
+            std::to_string(letter->purged_payload_bytes) + " bytes) was purged at " +
+            letter->payload_purged_at +
+            " (past the dead-letter retention of posflow maintain) and is gone; stage a "
+            "corrected message with --payload-file FILE");
+      }
       letters.push_back(std::move(letter).value());
     }
   }
 
   event::Parser parser({.max_message_bytes = request.max_message_bytes});
-  staging::PgStagingStore store(pg::OptionsFromConfig(config));
+  auto opened = staging::OpenStagingStore(config);
+  if (!opened.ok()) return opened.status();
+  staging::StagingStore& store = **opened;
   std::vector<ReplayOutcome> outcomes;
   // One transaction per dead letter: a refusal of one never holds back the others.
   for (const ops::DeadLetterRow& letter : letters) {

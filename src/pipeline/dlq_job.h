@@ -17,7 +17,8 @@
 namespace posflow::pipeline {
 
 struct ReplayRequest {
-  // Dead letters to replay by id; when empty, those matching `filter`.
+  // Dead letters to replay by id; when empty, those matching `filter` whose payload was not
+  // purged. A purged one named by id needs `payload_override`.
   std::vector<std::int64_t> ids;
   ops::DeadLetterFilter filter;
   // A corrected payload to stage instead of the stored bytes. REQUIRES: exactly one id.
@@ -34,8 +35,9 @@ struct ReplayOutcome {
   std::vector<event::Problem> problems;  // still invalid: why
 };
 
-// Failure: NotFound for an unknown id, Aborted when a dead letter was replayed concurrently,
-// Unavailable when PostgreSQL cannot be reached.
+// Failure: NotFound for an unknown id, FailedPrecondition for an id already replayed or whose
+// payload was purged (without a corrected payload), Aborted when a dead letter was replayed
+// concurrently, Unavailable when PostgreSQL cannot be reached.
 Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
                                                      const ReplayRequest& request);
 

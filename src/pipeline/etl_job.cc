@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "ops/metrics.h"
 #include "pg/connection.h"
+#include "staging/mongo_staging.h"
+#include "staging/staging_factory.h"
+#include "staging/staging_rows.h"
 #include "staging/staging_store.h"
 
 namespace posflow::pipeline {
@@ -52,7 +56,7 @@ class EtlLoop {
       const bool upstream_finished =
           options_.upstream_done != nullptr && options_.upstream_done->load();
       const auto started = Clock::now();
-      auto batch = loader_->LoadPgStagingBatch();
+      auto batch = mongo_ ? LoadMongoBatch() : loader_->LoadPgStagingBatch();
       if (!batch.ok()) {
         if (!Retryable(batch.status())) return batch.status();
         Disconnect();
@@ -61,8 +65,11 @@ class EtlLoop {
       }
       delay = options_.retry_initial;
       SetHealth(true, "");
-      if (batch->transactions > 0) {
-        Record(*batch, std::chrono::duration<double>(Clock::now() - started).count());
+      if (batch->transactions > 0 || batch->skipped > 0 || batch->more) {
+        if (batch->transactions > 0) {
+          Record(*batch, std::chrono::duration<double>(Clock::now() - started).count());
+        }
+        stats_.skipped += batch->transactions > 0 ? 0 : batch->skipped;
         continue;  // more may be staged already
       }
       stats_.staging_purged += batch->staging_purged;
@@ -78,7 +85,107 @@ class EtlLoop {
   }
 
  private:
+  // One batch from MongoDB staging (see MongoStaging: sealed segments): stream the open
+  // segment into the warehouse in batches, each ONE PostgreSQL transaction in which receipts
+  // already in the facts are skipped; at the segment's end drop it (once no late insert can
+  // still land in it), then seal the next.
+  Result<warehouse::BatchLoad> LoadMongoBatch() {
+    if (segment_.empty()) {
+      auto segments = mongo_->SealedSegments();
+      if (!segments.ok()) return segments.status();
+      if (segments->empty()) {
+        auto sealed = mongo_->Seal();
+        if (!sealed.ok()) return sealed.status();
+        if (sealed->empty()) return warehouse::BatchLoad{};  // nothing staged
+        // The index goes with the renamed collection; the next one gets its own.
+        POSFLOW_RETURN_IF_ERROR(mongo_->Prepare());
+        segment_ = *sealed;
+      } else {
+        segment_ = segments->front();
+      }
+      POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
+      segment_read_ = 0;
+      segment_exhausted_ = false;
+    }
+    if (segment_exhausted_) return FinishSegment();
+    POSFLOW_RETURN_IF_ERROR(loader_->BeginFilledBatch());
+    auto batch = mongo_->ReadSegment(options_.load.batch_max_transactions);
+    if (!batch.ok()) {
+      loader_->Rollback();
+      segment_.clear();  // re-read from its start
+      return batch.status();
+    }
+    if (batch->ids.empty()) {
+      loader_->Rollback();
+      segment_exhausted_ = true;
+      return FinishSegment();
+    }
+    Status status = connection_->CopyIn(
+        std::string("copy etl_tx (") + staging::kStagedTransactionColumns +
+            ", ingested_at) from stdin",
+        batch->transaction_rows);
+    if (status.ok()) {
+      status = connection_->CopyIn(
+          std::string("copy etl_line (") + staging::kStagedLineColumns + ") from stdin",
+          batch->line_rows);
+    }
+    if (!status.ok()) {
+      loader_->Rollback();
+      segment_.clear();
+      return status.WithContext("copying staged documents into the batch");
+    }
+    auto load = loader_->LoadFilledBatch();
+    if (!load.ok()) {
+      segment_.clear();
+      return load.status();
+    }
+    segment_read_ += static_cast<std::int64_t>(batch->ids.size());
+    load->more = true;
+    return load;
+  }
+
+  // The open segment is read to its end: drop it once it was sealed long enough ago that no
+  // insert begun before the seal can still land in it, and it holds exactly what was read
+  // (else read it again: the facts' keys skip what is loaded).
+  Result<warehouse::BatchLoad> FinishSegment() {
+    constexpr std::int64_t kSealGraceMillis = 5000;
+    const auto now_millis = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    const std::int64_t ready_at = staging::MongoStaging::SealedAtMillis(segment_) + kSealGraceMillis;
+    if (now_millis() < ready_at) {
+      if (options_.follow) return warehouse::BatchLoad{};  // look again after the wait
+      while (!stop_ && now_millis() < ready_at) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (stop_) return warehouse::BatchLoad{};
+    }
+    auto count = mongo_->CountSegment(segment_);
+    if (!count.ok()) return count.status();
+    warehouse::BatchLoad done;
+    done.more = true;
+    if (*count != segment_read_) {
+      spdlog::info("etl: segment {} holds {} documents, {} were read: reading it again", segment_,
+                   *count, segment_read_);
+      POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
+      segment_read_ = 0;
+      segment_exhausted_ = false;
+      return done;
+    }
+    POSFLOW_RETURN_IF_ERROR(mongo_->DropSegment(segment_));
+    spdlog::info("etl: segment {} loaded ({} documents) and dropped", segment_, segment_read_);
+    segment_.clear();
+    return done;
+  }
+
   Status Connect() {
+    if (staging::UsesMongoStaging(config_) && !mongo_) {
+      auto mongo = staging::MongoStaging::Open(config_.staging);
+      if (!mongo.ok()) return mongo.status();
+      mongo_ = std::move(*mongo);
+    }
     auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
     if (!connection.ok()) return connection.status();
     connection_.emplace(std::move(*connection));
@@ -96,6 +203,7 @@ class EtlLoop {
   }
 
   void Disconnect() {
+    segment_.clear();  // a batch read from it may have been rolled back: read it again
     loader_.reset();
     connection_.reset();  // ends the session: the ETL lock goes with it
   }
@@ -169,6 +277,10 @@ class EtlLoop {
   ops::Metrics* metrics_;
   std::optional<pg::Connection> connection_;
   std::optional<warehouse::WarehouseLoader> loader_;
+  std::unique_ptr<staging::MongoStaging> mongo_;  // with MongoDB staging
+  std::string segment_;                          // the sealed segment being loaded
+  std::int64_t segment_read_ = 0;                // its documents read so far
+  bool segment_exhausted_ = false;               // read to its end, not dropped yet
   Clock::time_point next_partition_check_{};
   EtlStats stats_;
 };
@@ -180,11 +292,17 @@ Result<EtlStats> RunEtl(const Config& config, const EtlOptions& options,
   if (options.load.batch_max_transactions < 1) {
     return Status::InvalidArgument("etl: the batch size must be at least 1 transaction");
   }
-  if (config.staging != "postgres") {
-    return Status::InvalidArgument(
-        "etl: only PostgreSQL staging is supported so far; use --staging postgres");
+  EtlOptions resolved = options;
+  if (staging::UsesMongoStaging(config)) {
+    // Documents can outlive their load (a crash before their delete): skip what is loaded.
+    resolved.load.skip_loaded = true;
+    if (resolved.load.pipeline == warehouse::LoadOptions{}.pipeline) {
+      resolved.load.pipeline = "mongodb-staging";
+    }
+  } else if (config.staging != "postgres") {
+    return Status::InvalidArgument("etl: staging must be 'postgres' or a mongodb:// URI");
   }
-  EtlLoop loop(config, options, stop, metrics);
+  EtlLoop loop(config, resolved, stop, metrics);
   return loop.Run();
 }
 

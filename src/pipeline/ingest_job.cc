@@ -14,7 +14,7 @@
 #include "kafka/producer.h"
 #include "ops/metrics.h"
 #include "pg/connection.h"
-#include "staging/pg_staging_store.h"
+#include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
 namespace {
@@ -374,12 +374,9 @@ Result<IngestStats> RunIngest(const Config& config, const IngestOptions& given_o
   if (options.batch_max_messages == 0 || options.batch_max_bytes == 0) {
     return Status::InvalidArgument("batch limits must be positive");
   }
-  if (config.staging != "postgres") {
-    return Status::InvalidArgument("staging '" + config.staging +
-                                   "': only postgres staging is available in this build");
-  }
-  auto store = std::make_unique<staging::PgStagingStore>(pg::OptionsFromConfig(config));
-  IngestLoop loop(config, options, stop, metrics, std::move(store));
+  auto store = staging::OpenStagingStore(config);
+  if (!store.ok()) return store.status();
+  IngestLoop loop(config, options, stop, metrics, std::move(*store));
   kafka::ConsumerOptions consumer_options;
   consumer_options.max_message_bytes =
       static_cast<int>(std::max<std::size_t>(options.max_message_bytes * 2, 1u << 20));

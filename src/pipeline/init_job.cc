@@ -9,6 +9,8 @@
 #include "ops/migrator.h"
 #include "pg/connection.h"
 #include "sim/reference_data.h"
+#include "staging/mongo_staging.h"
+#include "staging/staging_factory.h"
 #include "warehouse/reference_loader.h"
 
 namespace posflow::pipeline {
@@ -84,6 +86,13 @@ Result<InitReport> RunInit(const Config& config, const InitOptions& options) {
                                                options.warehouse_dates);
     if (!loaded.ok()) return loaded.status();
     report.reference_data = *loaded;
+  }
+
+  if (staging::UsesMongoStaging(config)) {
+    auto mongo = staging::MongoStaging::Open(config.staging);
+    if (!mongo.ok()) return mongo.status();
+    POSFLOW_RETURN_IF_ERROR((*mongo)->Prepare());
+    report.mongo_staging = (*mongo)->description();
   }
 
   if (options.create_topics) {

@@ -46,6 +46,9 @@ struct TopicReport {
 
 struct InitReport {
   std::string database;  // where, password masked
+  // MongoDB staging (staging: mongodb://...): where, password masked; empty with PostgreSQL
+  // staging. Its index is created (idempotently) by every init.
+  std::string mongo_staging;
   bool database_created = false;
   std::vector<std::string> migrations_applied;
   int schema_version = 0;

@@ -7,20 +7,16 @@
 #include <utility>
 
 #include "pg/copy_writer.h"
+#include "staging/staging_rows.h"
 
 namespace posflow::staging {
 namespace {
 
-constexpr const char* kCopyTransactions =
-    "copy staging.pos_transaction (transaction_id, transaction_time, utc_offset_minutes, "
-    "customer_id, customer_first_name, customer_last_name, customer_email, customer_street, "
-    "customer_city, customer_province, customer_postal_code, store_id, store_name, "
-    "store_address, store_city, store_province, store_postal_code, line_count, subtotal, tax, "
-    "total, payment_type, extra, source_shape, topic, kafka_partition, kafka_offset) from stdin";
+const std::string kCopyTransactions =
+    std::string("copy staging.pos_transaction (") + kStagedTransactionColumns + ") from stdin";
 
-constexpr const char* kCopyLines =
-    "copy staging.pos_line (transaction_id, line_number, product_id, item, unit_price, quantity, "
-    "line_total) from stdin";
+const std::string kCopyLines =
+    std::string("copy staging.pos_line (") + kStagedLineColumns + ") from stdin";
 
 constexpr const char* kCopySeen =
     "copy ops.transaction_seen (transaction_id, topic, kafka_partition, kafka_offset) from stdin";
@@ -63,59 +59,6 @@ bool IsDataError(const std::string& sqlstate) {
          (sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0);
 }
 
-void AppendTransactionRow(const ValidMessage& message, pg::CopyWriter* row) {
-  const event::Transaction& transaction = *message.transaction;
-  const event::Customer& customer = transaction.customer;
-  const event::Store& store = transaction.store;
-  row->Text(transaction.transaction_id);
-  row->Timestamp(transaction.transaction_time);
-  if (transaction.transaction_time.utc_offset_minutes) {
-    row->Int(*transaction.transaction_time.utc_offset_minutes);
-  } else {
-    row->Null();
-  }
-  row->TextOrNull(customer.customer_id);
-  row->TextOrNull(customer.first_name);
-  row->TextOrNull(customer.last_name);
-  row->TextOrNull(customer.email);
-  row->TextOrNull(customer.street);
-  row->TextOrNull(customer.city);
-  row->TextOrNull(customer.province);
-  row->TextOrNull(customer.postal_code);
-  row->Text(store.store_id);
-  row->TextOrNull(store.name);
-  row->TextOrNull(store.address);
-  row->TextOrNull(store.city);
-  row->TextOrNull(store.province);
-  row->TextOrNull(store.postal_code);
-  row->Int(static_cast<std::int64_t>(transaction.lines.size()));
-  row->Money(transaction.subtotal_cents);
-  row->Money(transaction.tax_cents);
-  row->Money(transaction.total_cents);
-  row->Text(transaction.payment_type);
-  row->Text(transaction.extra_json);
-  row->Text(event::ShapeName(transaction.shape));
-  row->Text(message.source.topic);
-  row->Int(message.source.partition);
-  row->Int(message.source.offset);
-  row->EndRow();
-}
-
-void AppendLineRows(const ValidMessage& message, pg::CopyWriter* row) {
-  const auto& lines = message.transaction->lines;
-  for (size_t index = 0; index < lines.size(); ++index) {
-    const event::Line& line = lines[index];
-    row->Text(message.transaction->transaction_id);
-    row->Int(static_cast<std::int64_t>(index + 1));
-    row->TextOrNull(line.product_id);
-    row->Text(line.item);
-    row->Money(line.unit_price_cents);
-    row->Int(line.quantity);
-    row->Money(line.line_total_cents);
-    row->EndRow();
-  }
-}
-
 std::string ArrayLiteral(const std::vector<std::string>& values) {
   std::string literal = "{";
   for (size_t i = 0; i < values.size(); ++i) {
@@ -132,7 +75,9 @@ std::string ArrayLiteral(const std::vector<std::string>& values) {
 
 }  // namespace
 
-PgStagingStore::PgStagingStore(pg::ConnectionOptions options) : options_(std::move(options)) {}
+PgStagingStore::PgStagingStore(pg::ConnectionOptions options,
+                               std::unique_ptr<ExternalStaging> external)
+    : options_(std::move(options)), external_(std::move(external)) {}
 PgStagingStore::~PgStagingStore() = default;
 
 Result<pg::Connection*> PgStagingStore::Connection() {
@@ -199,6 +144,44 @@ Status PgStagingStore::AdvanceOffsets(const Batch& batch) {
   return Status::Ok();
 }
 
+Status PgStagingStore::StageExternally(const Batch& batch, BatchResult* result) {
+  if (fresh_.empty()) return Status::Ok();
+  std::vector<const ValidMessage*> messages;
+  messages.reserve(fresh_.size());
+  for (size_t index : fresh_) messages.push_back(&batch.valid[index]);
+  auto refusals = external_->Stage(messages);
+  if (!refusals.ok()) return refusals.status();
+  std::vector<bool> refused(messages.size(), false);
+  for (auto& refusal : *refusals) {
+    const ValidMessage& message = *messages[refusal.index];
+    spdlog::warn("staging refused transaction {} ({} partition {} offset {}): {}",
+                 message.transaction->transaction_id, message.source.topic,
+                 message.source.partition, message.source.offset, refusal.problem.message);
+    refused[refusal.index] = true;
+    DeadLetter letter;
+    letter.source = message.source;
+    letter.key = message.key;
+    letter.payload = message.payload;
+    letter.problems.push_back(std::move(refusal.problem));
+    result->refused.push_back(std::move(letter));
+  }
+  seen_buffer_.clear();
+  pg::CopyWriter seen(&seen_buffer_);
+  for (size_t index = 0; index < messages.size(); ++index) {
+    if (refused[index]) continue;
+    const ValidMessage& message = *messages[index];
+    seen.Text(message.transaction->transaction_id);
+    seen.Text(message.source.topic);
+    seen.Int(message.source.partition);
+    seen.Int(message.source.offset);
+    seen.EndRow();
+    ++result->staged;
+    result->staged_lines += message.transaction->lines.size();
+  }
+  if (seen_buffer_.empty()) return Status::Ok();
+  return connection_->CopyIn(kCopySeen, seen_buffer_);
+}
+
 Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
                                  BatchResult* result) {
   if (begin == end) return Status::Ok();
@@ -211,8 +194,8 @@ Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
   pg::CopyWriter seen(&seen_buffer_);
   for (size_t index = begin; index < end; ++index) {
     const ValidMessage& message = batch.valid[fresh_[index]];
-    AppendTransactionRow(message, &transactions);
-    AppendLineRows(message, &lines);
+    AppendStagedTransactionRow(message, "", &transactions);
+    AppendStagedLineRows(message, &lines);
     seen.Text(message.transaction->transaction_id);
     seen.Text(message.source.topic);
     seen.Int(message.source.partition);
@@ -382,7 +365,7 @@ Result<BatchResult> PgStagingStore::TryWriteBatch(const Batch& batch) {
   if (!status.ok()) return fail(status);
   status = SplitFreshFromDuplicates(batch);
   if (!status.ok()) return fail(status);
-  status = CopyValid(batch, 0, fresh_.size(), &result);
+  status = external_ ? StageExternally(batch, &result) : CopyValid(batch, 0, fresh_.size(), &result);
   if (!status.ok()) return fail(status.WithContext("staging the batch"));
   if (!batch.replayed_dead_letters.empty() && !result.refused.empty()) {
     // A replayed message is a dead letter already: it cannot become a second one.

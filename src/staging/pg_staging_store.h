@@ -25,9 +25,32 @@
 
 namespace posflow::staging {
 
+// A staging area outside PostgreSQL (MongoDB, the seed's design) for the staged transactions
+// themselves. With one, PgStagingStore puts the first-seen transactions there instead of in
+// staging.pos_transaction/pos_line, while the offsets, ops.transaction_seen, the duplicates and
+// the dead letters stay in PostgreSQL, in the batch's transaction: the transactions are staged
+// (idempotently, keyed by transaction_id) before that transaction commits, so a crash between
+// the two re-consumes the batch, stages nothing twice and records it once.
+class ExternalStaging {
+ public:
+  struct Refusal {
+    std::size_t index = 0;  // into the messages given to Stage
+    event::Problem problem;
+  };
+  virtual ~ExternalStaging() = default;
+  // Stages `messages` (one record per transaction_id; one already there counts as staged).
+  // Returns the messages the store refused, each with its reason (they become dead letters).
+  // Failure: Unavailable when the store cannot be reached (nothing is known to be written; the
+  // batch is retried).
+  virtual Result<std::vector<Refusal>> Stage(const std::vector<const ValidMessage*>& messages) = 0;
+};
+
 class PgStagingStore : public StagingStore {
  public:
-  explicit PgStagingStore(pg::ConnectionOptions options);
+  // With `external`, staged transactions go there (see ExternalStaging); without, to
+  // staging.pos_transaction/pos_line.
+  explicit PgStagingStore(pg::ConnectionOptions options,
+                          std::unique_ptr<ExternalStaging> external = nullptr);
   ~PgStagingStore() override;
 
   Result<std::map<PartitionKey, std::int64_t>> LoadOffsets(
@@ -46,11 +69,14 @@ class PgStagingStore : public StagingStore {
   Status SplitFreshFromDuplicates(const Batch& batch);
   // COPYs the first-seen messages fresh_[begin, end) into staging, bisecting on refusal.
   Status CopyValid(const Batch& batch, size_t begin, size_t end, BatchResult* result);
+  // The same with an external staging store: stage there, then COPY the seen ids.
+  Status StageExternally(const Batch& batch, BatchResult* result);
   Status CopyDuplicates(const Batch& batch);
   Status CopyDeadLetters(const Batch& batch, const BatchResult& result);
   Status MarkReplayed(const Batch& batch);
 
   pg::ConnectionOptions options_;
+  std::unique_ptr<ExternalStaging> external_;
   std::optional<pg::Connection> connection_;
   std::string buffer_;  // COPY data, reused
   std::string line_buffer_;

@@ -73,6 +73,7 @@ struct BatchLoad {
   std::int64_t inferred_members = 0;    // dimension rows inferred
   std::int64_t partitions_created = 0;
   std::int64_t staging_purged = 0;      // kept staging rows purged past the retention
+  bool more = false;                    // the source has more to load right away
   // Per receipt: seconds from its sale instant to the batch's last statement (for the
   // event-to-warehouse histogram; the commit follows within milliseconds).
   std::vector<double> sale_to_load_seconds;

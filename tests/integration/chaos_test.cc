@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "integration/ingest_fixture.h"
+#include "pipeline/init_job.h"
 
 namespace posflow::testing {
 namespace {
@@ -102,6 +103,28 @@ TEST_F(ChaosTest, PostgresRestartedMidStreamLosesNothing) {
 
 TEST_F(ChaosTest, KafkaRestartedMidStreamLosesNothing) {
   StreamThroughARestartOf("kafka", "24");
+}
+
+// MongoDB staging (FerretDB) restarted while `posflow run` streams through it: ingest and the
+// ETL retry, and the warehouse still reconciles exactly.
+TEST_F(ChaosTest, FerretDbRestartedMidStreamLosesNothing) {
+  const std::string mongo_uri = "mongodb://127.0.0.1:27017/" + UniqueName("mchaos");
+  config_.staging = mongo_uri;
+  auto report = pipeline::RunInit(config_, {.create_topics = false});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  auto producer = StartProducer({"--count", "20000", "--seed", "25", "--rate", "4000",
+                                 "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
+                                "stream");
+  auto run = StartRun({"--staging", mongo_uri});
+  const WarehouseTotals before = WaitForLoaded(config_.db, 2000, seconds(120));
+  ASSERT_GE(before.loaded, 2000) << "nothing reached the warehouse before the restart";
+  RestartService("ferretdb");
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(3)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  const WarehouseTotals totals = WaitForLoaded(config_.db, manifest.valid, seconds(300));
+  run->Signal(SIGTERM);
+  EXPECT_EQ(run->Wait(seconds(30)), 0);
+  ExpectWarehouseReconciled(totals, manifest);
 }
 
 }  // namespace

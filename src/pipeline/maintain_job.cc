@@ -1,0 +1,236 @@
+#include "pipeline/maintain_job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <string>
+
+#include "pg/connection.h"
+
+namespace posflow::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// pg_advisory_lock key of `posflow maintain` (posflow's key + 4: migrations + 0, reference loads
+// + 1, the ETL + 2, partition creation + 3).
+constexpr const char* kMaintainLockKey = "31650110826786683";
+
+// The schema version whose objects the steps use (005_maintenance_support.sql).
+constexpr int kRequiredSchemaVersion = 5;
+
+constexpr const char* kPartitionsSql = R"sql(
+select dw.ensure_month_partitions(current_date,
+                                  (current_date + make_interval(months => $1::integer))::date),
+       to_char(current_date + make_interval(months => $1::integer), 'YYYY-MM')
+)sql";
+
+// Days after the calendar's last one (this month's first when it is empty) through the last day
+// of the horizon's month. Same columns and formulas as the reference load's calendar
+// (warehouse/reference_loader.cc); tests compare the two.
+constexpr const char* kExtendCalendarSql = R"sql(
+with horizon as (
+  select (date_trunc('month', current_date)
+          + make_interval(months => $1::integer + 1) - interval '1 day')::date as last_day),
+start as (
+  select coalesce(max(full_date) + 1, date_trunc('month', current_date)::date) as first_day
+  from dw.dim_date),
+inserted as (
+  insert into dw.dim_date (date_key, full_date, day_of_month, iso_weekday, weekday_name, iso_week,
+                           iso_year, month, month_name, quarter, quarter_name, year, is_weekend)
+  select to_char(d, 'YYYYMMDD')::integer, d, extract(day from d), extract(isodow from d),
+         to_char(d, 'FMDay'), extract(week from d), extract(isoyear from d), extract(month from d),
+         to_char(d, 'FMMonth'), extract(quarter from d), 'Q' || extract(quarter from d),
+         extract(year from d), extract(isodow from d) >= 6
+  from start cross join horizon
+       cross join generate_series(start.first_day, horizon.last_day, interval '1 day')
+                  as series(day)
+       cross join lateral (select series.day::date) as calendar(d)
+  on conflict (date_key) do nothing
+  returning 1)
+select count(*) from inserted
+)sql";
+
+constexpr const char* kCalendarEndSql =
+    "select coalesce(to_char(max(full_date), 'YYYY-MM-DD'), '') from dw.dim_date";
+
+constexpr const char* kPurgeKeptTransactionsSql =
+    "delete from staging.pos_transaction_loaded where loaded_at < now() - $1::interval";
+constexpr const char* kPurgeKeptLinesSql =
+    "delete from staging.pos_line_loaded where loaded_at < now() - $1::interval";
+
+constexpr const char* kPurgeDeadLettersSql = R"sql(
+update ops.dead_letter
+set purged_payload_bytes = octet_length(payload), payload = ''::bytea, message_key = null,
+    payload_purged_at = now()
+where payload_purged_at is null and first_seen_at < now() - make_interval(days => $1::integer)
+)sql";
+
+// Everything the ETL, ingest and the purges churn. A partitioned parent recurses into its
+// partitions; ANALYZE of the parent itself is what autovacuum never does.
+constexpr const char* kVacuumedTables[] = {
+    "dw.fact_transaction",        "dw.fact_sales_line",         "dw.agg_daily_store_sales",
+    "dw.agg_daily_product_sales", "dw.agg_hourly_store_sales",  "dw.agg_daily_payment_sales",
+    "inventory.on_hand",          "inventory.movement",         "staging.pos_transaction",
+    "staging.pos_line",           "staging.pos_transaction_loaded", "staging.pos_line_loaded",
+    "ops.dead_letter"};
+
+class Maintenance {
+ public:
+  Maintenance(pg::Connection& connection, const MaintainOptions& options)
+      : connection_(connection), options_(options) {}
+
+  Status Run(MaintainReport* report) {
+    if (options_.partitions) {
+      POSFLOW_RETURN_IF_ERROR(Step("partitions", [&] { return Partitions(report); }));
+    }
+    if (options_.calendar) {
+      POSFLOW_RETURN_IF_ERROR(Step("calendar", [&] { return Calendar(report); }));
+    }
+    if (options_.staging) {
+      POSFLOW_RETURN_IF_ERROR(Step("staging", [&] { return PurgeStaging(report); }));
+    }
+    if (options_.dead_letters && options_.dead_letter_retention_days > 0) {
+      POSFLOW_RETURN_IF_ERROR(Step("dead-letters", [&] { return PurgeDeadLetters(report); }));
+    }
+    if (options_.statistics) {
+      // VACUUM cannot run inside a transaction: one statement on its own.
+      std::string sql = "vacuum (analyze) ";
+      std::int64_t tables = 0;
+      for (const char* table : kVacuumedTables) {
+        sql += std::string(tables++ == 0 ? "" : ", ") + table;
+      }
+      const auto started = Clock::now();
+      Status status = connection_.Execute(sql);
+      if (!status.ok()) return status.WithContext("maintain step statistics (vacuum analyze)");
+      spdlog::info("maintain: statistics: {:.3f} s",
+                   std::chrono::duration<double>(Clock::now() - started).count());
+      report->tables_vacuumed = tables;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // Runs `body` in one transaction: committed when it returns OK, rolled back otherwise.
+  Status Step(const char* name, const std::function<Status()>& body) {
+    const auto started = Clock::now();
+    const std::string context = std::string("maintain step ") + name;
+    Status status = connection_.Execute("begin");
+    if (!status.ok()) return status.WithContext(context);
+    status = body();
+    if (status.ok()) status = connection_.Execute("commit");
+    if (!status.ok()) {
+      (void)connection_.Execute("rollback");
+      return status.WithContext(context);
+    }
+    spdlog::info("maintain: {}: {:.3f} s", name,
+                 std::chrono::duration<double>(Clock::now() - started).count());
+    return Status::Ok();
+  }
+
+  Status Partitions(MaintainReport* report) {
+    auto created = connection_.Query(kPartitionsSql, {std::to_string(options_.months_ahead)});
+    if (!created.ok()) return created.status();
+    report->partitions_created = std::stoll(std::string(created->Get(0, 0)));
+    report->partitions_through = created->Get(0, 1);
+    return Status::Ok();
+  }
+
+  Status Calendar(MaintainReport* report) {
+    auto added = connection_.Query(kExtendCalendarSql, {std::to_string(options_.months_ahead)});
+    if (!added.ok()) return added.status();
+    auto ends = connection_.Query(kCalendarEndSql);
+    if (!ends.ok()) return ends.status();
+    report->calendar_days_added = std::stoll(std::string(added->Get(0, 0)));
+    report->calendar_ends = ends->Get(0, 0);
+    return Status::Ok();
+  }
+
+  Status PurgeStaging(MaintainReport* report) {
+    const std::string retention = std::to_string(options_.staging_retention.count()) + " hours";
+    auto transactions = connection_.Query(kPurgeKeptTransactionsSql, {retention});
+    if (!transactions.ok()) return transactions.status();
+    auto lines = connection_.Query(kPurgeKeptLinesSql, {retention});
+    if (!lines.ok()) return lines.status();
+    report->staging_transactions_purged = transactions->AffectedRows();
+    report->staging_lines_purged = lines->AffectedRows();
+    return Status::Ok();
+  }
+
+  Status PurgeDeadLetters(MaintainReport* report) {
+    auto purged = connection_.Query(kPurgeDeadLettersSql,
+                                    {std::to_string(options_.dead_letter_retention_days)});
+    if (!purged.ok()) return purged.status();
+    report->dead_letters_purged = purged->AffectedRows();
+    return Status::Ok();
+  }
+
+  pg::Connection& connection_;
+  const MaintainOptions& options_;
+};
+
+Status CheckSchemaVersion(pg::Connection& connection) {
+  auto version = connection.Query(
+      "select case when to_regclass('ops.schema_migrations') is null then -1 "
+      "else (select coalesce(max(version), 0) from ops.schema_migrations) end");
+  if (!version.ok()) return version.status().WithContext("reading the schema version");
+  const int found = std::stoi(std::string(version->Get(0, 0)));
+  if (found < 0) {
+    return Status::FailedPrecondition(
+        "the database has no posflow schema; run 'posflow init' first");
+  }
+  if (found < kRequiredSchemaVersion) {
+    return Status::FailedPrecondition(
+        "the database's schema is at version " + std::to_string(found) + ", maintain needs " +
+        std::to_string(kRequiredSchemaVersion) + "; run 'posflow init' to apply the migrations");
+  }
+  return Status::Ok();
+}
+
+Status AcquireMaintainLock(pg::Connection& connection) {
+  auto taken =
+      connection.Query(std::string("select pg_try_advisory_lock(") + kMaintainLockKey + ")");
+  if (!taken.ok()) return taken.status().WithContext("taking the maintenance lock");
+  if (taken->Get(0, 0) == "t") return Status::Ok();
+  auto holder = connection.Query(
+      std::string("select a.pid, coalesce(a.application_name, '') "
+                  "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+                  "where l.locktype = 'advisory' and l.granted and "
+                  "((l.classid::bigint << 32) | l.objid::bigint) = ") +
+      kMaintainLockKey + " limit 1");
+  std::string who = "another session";
+  if (holder.ok() && holder->rows() == 1) {
+    who = "process " + std::string(holder->Get(0, 0)) + " (" + std::string(holder->Get(0, 1)) +
+          ")";
+  }
+  return Status::AlreadyExists("another maintain is already running on this database: " + who +
+                               " holds the maintenance lock; wait for it to finish");
+}
+
+}  // namespace
+
+Result<MaintainReport> RunMaintain(const Config& config, const MaintainOptions& options) {
+  if (options.months_ahead < 0 || options.months_ahead > 120) {
+    return Status::InvalidArgument("maintain: --months-ahead must be 0..120");
+  }
+  if (options.staging_retention.count() < 0 || options.dead_letter_retention_days < 0) {
+    return Status::InvalidArgument("maintain: a retention cannot be negative");
+  }
+  const auto started = Clock::now();
+  pg::ConnectionOptions connection_options = pg::OptionsFromConfig(config);
+  connection_options.application_name = "posflow maintain";
+  auto connection = pg::Connection::Open(connection_options);
+  if (!connection.ok()) return connection.status();
+  POSFLOW_RETURN_IF_ERROR(CheckSchemaVersion(*connection));
+  POSFLOW_RETURN_IF_ERROR(AcquireMaintainLock(*connection));
+  MaintainReport report;
+  Maintenance maintenance(*connection, options);
+  Status status = maintenance.Run(&report);
+  // Released explicitly: a closed session's lock outlives it until its backend has exited.
+  (void)connection->Query(std::string("select pg_advisory_unlock(") + kMaintainLockKey + ")");
+  if (!status.ok()) return status;
+  report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return report;
+}
+
+}  // namespace posflow::pipeline

@@ -1,0 +1,115 @@
+#pragma once
+
+// MongoDB staging, as in the seed's original design (DESIGN.md, "Storage"): one document per
+// staged transaction in the collection `transactions` of the URI's database, with
+// `_id` = transaction_id. Written by ingest (through PgStagingStore, as its ExternalStaging),
+// read and removed by the ETL. Only MongoDB features FerretDB 1.x also has are used: unordered
+// bulk inserts, finds with sort and limit, deletes by _id, createIndexes; no multi-document
+// transactions.
+//
+// The document:
+//   { _id: "<transaction_id>",
+//     transaction_time: Date (the receipt's local wall-clock time, stored as if it were UTC),
+//     transaction_time_micros: int (sub-millisecond remainder; absent when 0),
+//     utc_offset_minutes: int | null (the message's own offset; null = store-local),
+//     customer: null | { customer_id, first_name, last_name, email, street, city, province,
+//                        postal_code },
+//     store: { store_id, name, address, city, province, postal_code },
+//     lines: [ { product_id: string | null, item, unit_price_cents: long, quantity: int,
+//                line_total_cents: long } ],
+//     line_count: int, subtotal_cents: long, tax_cents: long, total_cents: long,
+//     payment_type, source_shape,
+//     extra: { ... } (the message's unmodelled fields; `extra_json` string when a key cannot be
+//                     a MongoDB field name),
+//     kafka: { topic, partition: int, offset: long },
+//     ingested_at: Date }
+// Index: { ingested_at: 1 }, created by `posflow init` (for operators' queries by age).
+//
+// Not thread-safe: one MongoStaging per thread (each owns its mongoc client).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "staging/pg_staging_store.h"
+
+namespace posflow::staging {
+
+// Staged transactions read for the ETL: COPY text for its temp tables etl_tx (the columns of
+// staging.pos_transaction, ingested_at last) and etl_line (those of staging.pos_line).
+struct MongoBatch {
+  std::vector<std::string> ids;  // _id of every document read
+  std::string transaction_rows;
+  std::string line_rows;
+};
+
+// One staged document's figures, for `posflow check`.
+struct MongoStagedDocument {
+  std::string transaction_id;
+  std::string store_id;
+  std::int64_t total_cents = 0;
+  // (product_id, or "item:<name>" for an item-only line; quantity) per line.
+  std::vector<std::pair<std::string, std::int64_t>> lines;
+};
+
+class MongoStaging : public ExternalStaging {
+ public:
+  // `uri`: mongodb://[user:password@]host[:port]/database[?options]; the database is required.
+  // Server selection waits 5 s unless the URI says otherwise. Does not connect yet.
+  // Failure: InvalidArgument for a malformed URI or one without a database.
+  static Result<std::unique_ptr<MongoStaging>> Open(const std::string& uri);
+  ~MongoStaging() override;
+  MongoStaging(const MongoStaging&) = delete;
+  MongoStaging& operator=(const MongoStaging&) = delete;
+
+  // Pings the server and creates the index (idempotent). Failure: Unavailable.
+  Status Prepare();
+
+  // ExternalStaging: one unordered insert of all documents; a duplicate key (11000) is a
+  // document staged before (e.g. by an attempt that crashed before its PostgreSQL commit), any
+  // other per-document error refuses that message ("mongo.refused:<code>").
+  Result<std::vector<Refusal>> Stage(const std::vector<const ValidMessage*>& messages) override;
+
+  // --- The ETL's side. Ingest always inserts into `transactions`; the ETL seals what is there
+  // by renaming it to `loading_<unix ms>` (an atomic, constant-time step, where deleting
+  // documents one by one is slow on FerretDB), streams each sealed segment into the warehouse
+  // in batches, and drops the segment once all of it is loaded. A crash leaves the segment:
+  // the next run streams it again and the facts' keys skip what was loaded.
+
+  // Sealed segments not dropped yet, oldest first. Failure: Unavailable.
+  Result<std::vector<std::string>> SealedSegments();
+  // Seals `transactions` when it holds a document; returns the new segment's name, or "" when
+  // there was nothing to seal. Failure: Unavailable.
+  Result<std::string> Seal();
+  // Starts reading `segment` from its beginning (in _id order), dropping any read in progress.
+  Status OpenSegment(const std::string& segment);
+  // The next `limit` documents of the open segment as COPY rows; empty at its end.
+  // REQUIRES: OpenSegment succeeded. Failure: Unavailable; Corruption naming the _id of a
+  // document not in the shape above.
+  Result<MongoBatch> ReadSegment(std::int64_t limit);
+  // Documents in `segment` now (to see whether a late insert landed after it was sealed).
+  Result<std::int64_t> CountSegment(const std::string& segment);
+  // Drops `segment`. Failure: Unavailable.
+  Status DropSegment(const std::string& segment);
+  // When `segment` was sealed (ms since the epoch, from its name); 0 if the name is not ours.
+  static std::int64_t SealedAtMillis(const std::string& segment);
+
+  // Every staged document (`transactions` and the sealed segments) with its figures.
+  // Failure: Unavailable, Corruption.
+  Result<std::vector<MongoStagedDocument>> Documents();
+
+  // The URI with its password masked, for messages.
+  const std::string& description() const { return description_; }
+
+ private:
+  struct Handles;  // mongoc client and collection; defined in the .cc
+  MongoStaging(std::unique_ptr<Handles> handles, std::string description);
+
+  std::unique_ptr<Handles> handles_;
+  std::string description_;
+};
+
+}  // namespace posflow::staging

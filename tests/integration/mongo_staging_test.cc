@@ -1,0 +1,128 @@
+// MongoDB staging (staging/mongo_staging.h) on the local stack's FerretDB: the whole pipeline
+// reconciles exactly, crashes of ingest and of the ETL lose and double nothing, and the seed's
+// staging_config.yaml is accepted (a malformed one is a one-line error, exit 2).
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "integration/child_process.h"
+#include "integration/ingest_fixture.h"
+#include "integration/reconcile.h"
+#include "pipeline/init_job.h"
+
+namespace posflow::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+std::string MongoHost() {
+  const char* host = std::getenv("POSFLOW_TEST_MONGO");
+  return host != nullptr && *host != '\0' ? host : "127.0.0.1:27017";
+}
+
+class MongoStagingTest : public IngestTest {
+ protected:
+  void SetUp() override {
+    IngestTest::SetUp();
+    if (IsSkipped() || HasFailure()) return;
+    // Each test its own MongoDB database; init creates its index.
+    mongo_uri_ = "mongodb://" + MongoHost() + "/" + UniqueName("mstg");
+    config_.staging = mongo_uri_;
+    auto report = pipeline::RunInit(config_, {.create_topics = false});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_FALSE(report->mongo_staging.empty());
+  }
+
+  std::vector<std::string> Staging(std::vector<std::string> extra = {}) {
+    extra.push_back("--staging");
+    extra.push_back(mongo_uri_);
+    return extra;
+  }
+
+  int Check(const sim::Manifest& manifest, std::string* output) {
+    const std::string path = ManifestPath("for_check");
+    std::ofstream(path) << manifest.ToJson();
+    return RunToCompletion(POSFLOW_BINARY,
+                           {"check", "--db", config_.db, "--brokers", config_.brokers,
+                            "--staging", mongo_uri_, "--manifest", path},
+                           minutes(5), output);
+  }
+
+  std::string mongo_uri_;
+};
+
+TEST_F(MongoStagingTest, RunThroughMongoStagingReconcilesExactly) {
+  const sim::Manifest manifest =
+      Produce({"--count", "30000", "--bad-ratio", "0.03", "--duplicate-ratio", "0.03"});
+  auto run = StartRun(Staging({"--exit-when-idle", "3"}));
+  ASSERT_EQ(run->Wait(minutes(10)), 0);
+  ExpectWarehouseReconciled(ReadWarehouseTotals(config_.db), manifest);
+  std::string output;
+  EXPECT_EQ(Check(manifest, &output), 0) << output;
+}
+
+TEST_F(MongoStagingTest, KillNineOfIngestAndEtlAtRandomPointsStaysExact) {
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 random(seed);
+  const sim::Manifest manifest =
+      Produce({"--count", "20000", "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"});
+  for (int kill = 0; kill < 3; ++kill) {
+    auto ingest = StartIngest(Staging({"--batch-messages", "500"}));
+    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(1000, 4000)(random)));
+    ASSERT_TRUE(ingest->running()) << "ingest ended before it was killed";
+    ingest->Signal(SIGKILL);
+    ASSERT_EQ(ingest->Wait(seconds(10)), 128 + SIGKILL);
+  }
+  auto ingest = StartIngest(Staging({"--exit-when-idle", "2"}));
+  ASSERT_EQ(ingest->Wait(minutes(5)), 0);
+  for (int kill = 0; kill < 3; ++kill) {
+    auto etl = StartEtl(Staging({"--once", "--batch-transactions", "1000"}));
+    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(500, 4000)(random)));
+    if (!etl->running()) break;  // it finished: nothing left to interrupt
+    etl->Signal(SIGKILL);
+    ASSERT_EQ(etl->Wait(seconds(10)), 128 + SIGKILL);
+  }
+  auto etl = StartEtl(Staging({"--once"}));
+  ASSERT_EQ(etl->Wait(minutes(5)), 0);
+  ExpectWarehouseReconciled(ReadWarehouseTotals(config_.db), manifest);
+  std::string output;
+  EXPECT_EQ(Check(manifest, &output), 0) << output;
+}
+
+TEST_F(MongoStagingTest, SeedStagingConfigYamlIsAcceptedAndAMalformedOneIsExitTwo) {
+  const std::string database = mongo_uri_.substr(mongo_uri_.rfind('/') + 1);
+  const std::string good = work_dir_ + "/staging_config.yaml";
+  std::ofstream(good) << "staging_db:\n  host: " << MongoHost() << "\n  database: " << database
+                      << "\n";
+  const sim::Manifest manifest = Produce({"--count", "2000"});
+  std::string output;
+  ASSERT_EQ(RunToCompletion(POSFLOW_BINARY,
+                            {"run", "--db", config_.db, "--brokers", config_.brokers, "--topic",
+                             config_.topic, "--group", config_.group, "--metrics-addr", "off",
+                             "--staging-config", good, "--exit-when-idle", "2"},
+                            minutes(5), &output),
+            0)
+      << output;
+  ExpectWarehouseReconciled(ReadWarehouseTotals(config_.db), manifest);
+
+  const std::string bad = work_dir_ + "/bad_staging_config.yaml";
+  std::ofstream(bad) << "staging_db:\n  hostname: " << MongoHost() << "\n";
+  const ShellResult malformed =
+      RunPosflowShell("etl --db " + config_.db + " --staging-config " + bad);
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.output;
+  EXPECT_NE(malformed.output.find("'staging_db' needs 'host' and 'database'"), std::string::npos)
+      << malformed.output;
+  EXPECT_EQ(std::count(malformed.output.begin(), malformed.output.end(), '\n'), 1)
+      << malformed.output;
+}
+
+}  // namespace
+}  // namespace posflow::testing
