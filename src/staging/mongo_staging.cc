@@ -541,14 +541,11 @@ Status MongoStaging::OpenSegment(const std::string& segment) {
   handles_->CloseSegment();
   handles_->segment =
       mongoc_client_get_collection(handles_->client, handles_->database.c_str(), segment.c_str());
+  // Natural order (the order of insertion): a sealed segment is one slice of ingest order
+  // already, and a sort would make FerretDB fetch and sort the whole segment in memory first.
   Bson filter;
-  Bson options;
-  bson_t sort;
-  BSON_APPEND_DOCUMENT_BEGIN(options.get(), "sort", &sort);
-  BSON_APPEND_INT32(&sort, "_id", 1);
-  bson_append_document_end(options.get(), &sort);
   handles_->cursor =
-      mongoc_collection_find_with_opts(handles_->segment, filter.get(), options.get(), nullptr);
+      mongoc_collection_find_with_opts(handles_->segment, filter.get(), nullptr, nullptr);
   return Status::Ok();
 }
 

@@ -84,7 +84,8 @@ class MongoStaging : public ExternalStaging {
   // Seals `transactions` when it holds a document; returns the new segment's name, or "" when
   // there was nothing to seal. Failure: Unavailable.
   Result<std::string> Seal();
-  // Starts reading `segment` from its beginning (in _id order), dropping any read in progress.
+  // Starts reading `segment` from its beginning (in natural, i.e. insertion, order), dropping
+  // any read in progress.
   Status OpenSegment(const std::string& segment);
   // The next `limit` documents of the open segment as COPY rows; empty at its end.
   // REQUIRES: OpenSegment succeeded. Failure: Unavailable; Corruption naming the _id of a
