@@ -191,10 +191,13 @@ select l.transaction_id, l.line_number, f.sale_date, f.date_key, f.time_key, f.s
                  - round(f.tax * (l.running_sum - l.line_total) / l.receipt_sum, 2) end,
        f.sold_at
 from (select etl_line.*,
-             sum(line_total) over (partition by transaction_id order by line_number) as running_sum,
-             sum(line_total) over (partition by transaction_id) as receipt_sum,
-             min(line_number) over (partition by transaction_id) as first_line
-      from etl_line) l
+             sum(line_total) over (receipt order by line_number) as running_sum,
+             sum(line_total) over receipt as receipt_sum,
+             min(line_number) over receipt as first_line
+      from etl_line
+      -- Byte order groups a receipt's lines as well as the database's collation does, and
+      -- sorts them several times faster (abbreviated keys).
+      window receipt as (partition by transaction_id collate "C")) l
 join etl_fact f on f.transaction_id = l.transaction_id
 join dw.dim_product version
   on version.product_id = l.product_id and version.valid_from <= f.sold_at
