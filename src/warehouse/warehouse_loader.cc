@@ -320,12 +320,15 @@ Result<BatchLoad> WarehouseLoader::LoadPgStagingBatch() {
   }
   auto load = LoadStagedRows();
   if (!load.ok()) return fail(load.status());
-  // Kept rows past the retention (all of them when there is none: a retention turned off).
-  const std::string retention = std::to_string(options_.staging_retention.count()) + " hours";
-  for (const char* purge : {kPurgeKeptTransactionsSql, kPurgeKeptLinesSql}) {
-    auto purged = connection_.Query(purge, {retention});
-    if (!purged.ok()) return fail(purged.status().WithContext("purging kept staging rows"));
-    load->staging_purged += purged->AffectedRows();
+  // Kept rows past this ETL's retention. Without one it keeps nothing and purges nothing:
+  // rows kept by an earlier run are `posflow maintain`'s (its --staging-retention-hours).
+  if (options_.staging_retention.count() > 0) {
+    const std::string retention = std::to_string(options_.staging_retention.count()) + " hours";
+    for (const char* purge : {kPurgeKeptTransactionsSql, kPurgeKeptLinesSql}) {
+      auto purged = connection_.Query(purge, {retention});
+      if (!purged.ok()) return fail(purged.status().WithContext("purging kept staging rows"));
+      load->staging_purged += purged->AffectedRows();
+    }
   }
   status = connection_.Execute("commit");
   if (!status.ok()) return fail(status.WithContext("committing an ETL batch"));

@@ -56,7 +56,8 @@ struct LoadOptions {
   // second and that its temporary rows stay in memory.
   std::int64_t batch_max_transactions = 10000;
   // Keep loaded staging rows (moved to staging.*_loaded) for this long instead of deleting them;
-  // 0 deletes them at once. Older kept rows are purged by each batch. Default 0.
+  // 0 deletes them at once. With a retention, each batch also purges kept rows older than it;
+  // without one, rows kept earlier stay for `posflow maintain` to purge. Default 0.
   std::chrono::hours staging_retention{0};
   // Drop receipts already in the facts from the batch first (for sources that may hand a receipt
   // over again after a crash). Costs one index probe per receipt. Default false.

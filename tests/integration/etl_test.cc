@@ -318,12 +318,25 @@ TEST_F(EtlTest, RetentionKeepsLoadedStagingRowsAside) {
   EXPECT_EQ(Count("select count(*) from staging.pos_transaction"), 0);
   EXPECT_EQ(Count("select count(*) from staging.pos_transaction_loaded"), 3);
   EXPECT_EQ(Count("select count(*) from staging.pos_line_loaded"), 6);
-  // Without a retention the kept rows go at the next batch.
+  // An ETL without a retention keeps nothing new and leaves the kept rows to `maintain`.
   Stage({"G7", "2026-03-13 12:00:00", std::nullopt, "S001", std::nullopt, std::nullopt, "Cash",
          "1.68", "0.22", "1.90", {{"P0001", "Bananas, per bunch", "1.68", 1, "1.68"}}});
   EXPECT_EQ(Etl().transactions, 1);
-  EXPECT_EQ(Count("select count(*) from staging.pos_transaction_loaded"), 0);
-  EXPECT_EQ(Count("select count(*) from staging.pos_line_loaded"), 0);
+  EXPECT_EQ(Count("select count(*) from staging.pos_transaction_loaded"), 3);
+  // A retention purges what is older than it: nothing here is older than a day.
+  Stage({"G8", "2026-03-13 12:01:00", std::nullopt, "S001", std::nullopt, std::nullopt, "Cash",
+         "1.68", "0.22", "1.90", {{"P0001", "Bananas, per bunch", "1.68", 1, "1.68"}}});
+  ASSERT_TRUE(db().Execute("update staging.pos_transaction_loaded set loaded_at = now() - "
+                           "interval '2 days' where transaction_id = 'G1';"
+                           "update staging.pos_line_loaded set loaded_at = now() - "
+                           "interval '2 days' where transaction_id = 'G1'")
+                  .ok());
+  EXPECT_EQ(Etl(load).transactions, 1);
+  EXPECT_EQ(Count("select count(*) from staging.pos_transaction_loaded"), 3);  // G2, G3, G8
+  EXPECT_EQ(Count("select count(*) from staging.pos_transaction_loaded "
+                  "where transaction_id = 'G1'"),
+            0);
+  EXPECT_EQ(Count("select count(*) from staging.pos_line_loaded where transaction_id = 'G1'"), 0);
   ExpectCheckPasses();
 }
 
