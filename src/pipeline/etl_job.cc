@@ -155,8 +155,12 @@ class EtlLoop {
           .count();
     };
     const std::int64_t ready_at = staging::MongoStaging::SealedAtMillis(segment_) + kSealGraceMillis;
+    // Following a live ingest, look again after the wait; once ingest has finished (or when
+    // not following) an empty answer would end the run with documents still unsealed: wait.
+    const bool upstream_finished =
+        options_.upstream_done != nullptr && options_.upstream_done->load();
     if (now_millis() < ready_at) {
-      if (options_.follow) return warehouse::BatchLoad{};  // look again after the wait
+      if (options_.follow && !upstream_finished) return warehouse::BatchLoad{};
       while (!stop_ && now_millis() < ready_at) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
