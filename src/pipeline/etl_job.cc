@@ -237,8 +237,12 @@ class EtlLoop {
     return Status::Ok();
   }
 
+  // Following, an outage is waited out, and so is another ETL's lock: a second `run` is a
+  // standby, and a restart right after a crash must wait until the server has noticed the dead
+  // session (its statement in flight still holds the lock). Once, both end the run (exit 1 or 4).
   bool Retryable(const Status& status) const {
-    return options_.follow && status.code() == Status::Code::kUnavailable;
+    return options_.follow && (status.code() == Status::Code::kUnavailable ||
+                               status.code() == Status::Code::kAlreadyExists);
   }
 
   // Waits `*delay` (doubling it for next time) unless stopped. False when stopped.

@@ -8,8 +8,9 @@
 //   - follow: keeps loading; when staging is empty it waits for ingest's commit notification
 //     (LISTEN posflow_staged) or the poll interval, whichever comes first. A lost connection is
 //     retried with backoff until it comes back or the job is stopped.
-// Only one ETL runs per database: the job holds the ETL advisory lock for its whole run, and a
-// second one fails at once with AlreadyExists naming the holder.
+// Only one ETL runs per database: the job holds the ETL advisory lock for its whole run. A
+// second one fails at once with AlreadyExists naming the holder in once mode; in follow mode it
+// waits (retrying with backoff) as a standby until the lock is free.
 // On start the job also makes sure the fact partitions exist for this month and the next
 // `partition_months_ahead` (and again every hour in follow mode).
 
