@@ -39,19 +39,21 @@ create temp table if not exists etl_fact (
 
 // The oldest staged receipts, out of staging and into the batch, in the batch's transaction.
 constexpr const char* kMoveStagedTransactionsSql = R"sql(
-with picked as (
-  select transaction_id from staging.pos_transaction order by ingested_at limit $1),
-moved as (
-  delete from staging.pos_transaction t using picked
-  where t.transaction_id = picked.transaction_id
+with moved as (
+  -- "= any(array(...))", not a join: while ingest floods staging, its statistics may still say
+  -- "empty", and a join then planned as a nested loop over a sequential scan took minutes; an
+  -- array is an index lookup per id or, at worst, one hashed pass over the table.
+  delete from staging.pos_transaction t
+  where t.transaction_id = any(array(
+    select transaction_id from staging.pos_transaction order by ingested_at limit $1))
   returning t.*)
 insert into etl_tx select * from moved
 )sql";
 
 constexpr const char* kMoveStagedLinesSql = R"sql(
 with moved as (
-  delete from staging.pos_line l using etl_tx t
-  where l.transaction_id = t.transaction_id
+  delete from staging.pos_line l
+  where l.transaction_id = any(array(select transaction_id from etl_tx))
   returning l.*)
 insert into etl_line select * from moved
 )sql";
