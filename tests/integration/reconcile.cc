@@ -14,6 +14,20 @@ std::int64_t Number(pg::QueryResult& rows, int row, int column) {
   return rows.IsNull(row, column) ? 0 : std::stoll(std::string(rows.Get(row, column)));
 }
 
+// Quarantined (not replayed) dead letters per reason code.
+std::map<std::string, std::int64_t> DeadLettersByCode(pg::Connection& connection) {
+  std::map<std::string, std::int64_t> by_code;
+  auto codes = connection.Query(
+      "select code, count(*) from ops.dead_letter, unnest(reasons) as code "
+      "where replayed_at is null group by code");
+  if (codes.ok()) {
+    for (int row = 0; row < codes->rows(); ++row) {
+      by_code[std::string(codes->Get(row, 0))] = Number(*codes, row, 1);
+    }
+  }
+  return by_code;
+}
+
 }  // namespace
 
 StagingTotals ReadStagingTotals(const std::string& db_url) {
@@ -36,14 +50,7 @@ StagingTotals ReadStagingTotals(const std::string& db_url) {
   totals.duplicates = Number(*rows, 0, 3);
   totals.dead_letters = Number(*rows, 0, 4);
   totals.next_offsets = Number(*rows, 0, 5);
-  auto codes = connection->Query(
-      "select code, count(*) from ops.dead_letter, unnest(reasons) as code "
-      "where replayed_at is null group by code");
-  if (codes.ok()) {
-    for (int row = 0; row < codes->rows(); ++row) {
-      totals.dead_by_code[std::string(codes->Get(row, 0))] = Number(*codes, row, 1);
-    }
-  }
+  totals.dead_by_code = DeadLettersByCode(*connection);
   return totals;
 }
 
@@ -90,14 +97,7 @@ WarehouseTotals ReadWarehouseTotals(const std::string& db_url) {
   totals.still_staged = Number(*rows, 0, 4);
   totals.duplicates = Number(*rows, 0, 5);
   totals.dead_letters = Number(*rows, 0, 6);
-  auto codes = connection->Query(
-      "select code, count(*) from ops.dead_letter, unnest(reasons) as code "
-      "where replayed_at is null group by code");
-  if (codes.ok()) {
-    for (int row = 0; row < codes->rows(); ++row) {
-      totals.dead_by_code[std::string(codes->Get(row, 0))] = Number(*codes, row, 1);
-    }
-  }
+  totals.dead_by_code = DeadLettersByCode(*connection);
   auto sold = connection->Query(
       "select s.store_id, p.product_id, sum(l.quantity) from dw.fact_sales_line l "
       "join dw.dim_store s on s.store_key = l.store_key "
