@@ -238,6 +238,28 @@ Status Consumer::QueryWatermarks(const std::string& topic, std::int32_t partitio
   return Status::Ok();
 }
 
+Result<std::int32_t> Consumer::PartitionCount(const std::string& topic,
+                                              std::chrono::milliseconds timeout) {
+  std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)> handle(
+      rd_kafka_topic_new(client_.get(), topic.c_str(), nullptr), rd_kafka_topic_destroy);
+  if (!handle) return Status::Unavailable("metadata of topic " + topic + ": no topic handle");
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t code = rd_kafka_metadata(client_.get(), 0, handle.get(), &metadata,
+                                                     static_cast<int>(timeout.count()));
+  if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable("metadata of topic " + topic + ": " + rd_kafka_err2str(code));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> owned(
+      metadata, rd_kafka_metadata_destroy);
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const rd_kafka_resp_err_t topic_error = metadata->topic_cnt == 1
+                                                ? metadata->topics[0].err
+                                                : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    return Status::NotFound("metadata of topic " + topic + ": " + rd_kafka_err2str(topic_error));
+  }
+  return static_cast<std::int32_t>(metadata->topics[0].partition_cnt);
+}
+
 Status Consumer::Close() {
   if (closed_ || !client_) return Status::Ok();
   closed_ = true;

@@ -103,6 +103,11 @@ class Consumer {
                          std::chrono::milliseconds timeout, std::int64_t* low,
                          std::int64_t* high);
 
+  // Number of partitions of `topic` from the broker's metadata.
+  // Failure: Unavailable when the broker does not answer within `timeout`, NotFound when the
+  // topic does not exist.
+  Result<std::int32_t> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
+
   // False after transport errors until a message or a successful fetch arrives again.
   bool healthy() const { return healthy_; }
 

@@ -302,9 +302,28 @@ Status IngestLoop::FlushBatch() {
   return Status::Ok();
 }
 
+// Caught up = every partition of every subscribed topic, not only the assigned ones, is
+// consumed to its high watermark: right after a member died, its partitions stay unassigned
+// until the broker notices (session timeout), and exiting then would leave them unconsumed.
+// Partitions of other members are judged by the offsets they stored.
 bool IngestLoop::CaughtUp() {
   if (stored_.empty()) return false;  // not (yet) a member with partitions
-  for (const auto& [key, stored] : stored_) {
+  std::vector<PartitionKey> all;
+  for (const std::string& topic : options_.topics) {
+    auto count = consumer_->PartitionCount(topic, std::chrono::seconds(5));
+    if (!count.ok()) return false;
+    for (std::int32_t partition = 0; partition < *count; ++partition) {
+      all.push_back(PartitionKey{topic, partition});
+    }
+  }
+  auto others = store_->LoadOffsets(config_.group, all);
+  if (!others.ok()) return false;
+  for (const PartitionKey& key : all) {
+    const auto mine = stored_.find(key);
+    const auto theirs = others->find(key);
+    const std::int64_t stored = mine != stored_.end()     ? mine->second
+                                : theirs != others->end() ? theirs->second
+                                                          : staging::kNoOffset;
     std::int64_t low = -1;
     std::int64_t high = -1;
     if (!consumer_->QueryWatermarks(key.topic, key.partition, std::chrono::seconds(5), &low, &high)
@@ -312,7 +331,14 @@ bool IngestLoop::CaughtUp() {
       return false;
     }
     const bool done = stored == staging::kNoOffset ? high <= low : stored >= high;
-    if (!done) return false;
+    if (!done) {
+      if (mine == stored_.end()) {
+        spdlog::info("ingest: idle, but {}[{}] is not consumed yet (stored offset {}, high {}) "
+                     "and not assigned here: waiting for the group to hand it over",
+                     key.topic, key.partition, stored, high);
+      }
+      return false;
+    }
   }
   return true;
 }

@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -80,6 +83,58 @@ TEST_F(IngestTest, SigtermStopsCleanlyWithExitZero) {
   // Whatever was committed is whole: finish the rest and reconcile.
   ASSERT_EQ(IngestUntilIdle(), 0);
   ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Polls `path` until it contains `needle` or `deadline` passes.
+bool WaitForLogLine(const std::string& path, const std::string& needle,
+                    std::chrono::seconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (ReadWholeFile(path).find(needle) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+// --exit-when-idle means the whole group has consumed every partition, not only this member:
+// a member that stopped answering keeps its partitions until its session times out, and
+// leaving before that would strand what was produced to them (CI caught a restarted ingest
+// leaving while killed members still held partitions).
+TEST_F(IngestTest, ExitWhenIdleWaitsForPartitionsAStoppedMemberStillHolds) {
+  auto producer = StartProducer({"--count", "6000", "--seed", "15", "--rate", "1000"}, "stream");
+  const std::string holder_log = work_dir_ + "/holder.log";
+  const std::string leaver_log = work_dir_ + "/leaver.log";
+  // The holder's session outlives the leaver's idle period by far.
+  auto holder = std::make_unique<ChildProcess>(
+      POSFLOW_BINARY,
+      StartIngestArguments({"--kafka-opt", "session.timeout.ms=15000", "--kafka-opt",
+                            "heartbeat.interval.ms=1500"}),
+      holder_log);
+  auto leaver = std::make_unique<ChildProcess>(
+      POSFLOW_BINARY, StartIngestArguments({"--exit-when-idle", "1"}), leaver_log);
+  ASSERT_TRUE(WaitForLogLine(holder_log, "starts at", std::chrono::seconds(30)))
+      << ReadWholeFile(holder_log);
+  ASSERT_TRUE(WaitForLogLine(leaver_log, "starts at", std::chrono::seconds(30)))
+      << ReadWholeFile(leaver_log);
+  ASSERT_TRUE(producer->running()) << "the stream ended before both members had partitions";
+  holder->Signal(SIGSTOP);
+  ASSERT_EQ(producer->Wait(std::chrono::minutes(2)), 0);
+  const sim::Manifest manifest = ReadManifestFile("stream");
+  EXPECT_EQ(leaver->Wait(std::chrono::minutes(2)), 0);
+  holder->Signal(SIGKILL);
+  EXPECT_EQ(holder->Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  ExpectReconciled(ReadStagingTotals(config_.db), manifest);
+  EXPECT_NE(ReadWholeFile(leaver_log).find("waiting for the group to hand it over"),
+            std::string::npos)
+      << "the stopped member held no unconsumed partition: the test did not test\n"
+      << ReadWholeFile(leaver_log);
 }
 
 // A free loopback TCP port (bound once to find it, then released).
