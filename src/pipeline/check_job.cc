@@ -104,6 +104,8 @@ select
   where x.transactions is distinct from a.transactions or x.total is distinct from a.total)
 )sql";
 
+// inventory.movement is the recorded movements plus one sale or return per line fact, so
+// on-hand = Σ movements also says that on-hand moved by exactly the units sold in the facts.
 constexpr const char* kInventorySql = R"sql(
 select
  (select count(*) from inventory.on_hand),
@@ -112,14 +114,6 @@ select
   full join (select store_id, product_id, sum(quantity_change) as quantity
              from inventory.movement group by 1, 2) m using (store_id, product_id)
   where o.quantity is distinct from m.quantity),
- (select count(*)
-  from (select store_id, product_id, -sum(quantity_change) as quantity
-        from inventory.movement where kind in ('sale', 'return') group by 1, 2) m
-  full join (select s.store_id, p.product_id, sum(l.quantity) as quantity
-             from dw.fact_sales_line l join dw.dim_store s on s.store_key = l.store_key
-             join dw.dim_product p on p.product_key = l.product_key
-             group by 1, 2) f using (store_id, product_id)
-  where m.quantity is distinct from f.quantity),
  (select count(*) from inventory.on_hand where quantity < 0)
 )sql";
 
@@ -369,16 +363,18 @@ class Checker {
     auto rows = Query(kInventorySql, "the inventory");
     if (!rows.ok()) return rows.status();
     const std::int64_t unbalanced = Number(*rows, 0, 1);
-    const std::int64_t unsold = Number(*rows, 0, 2);
     std::string detail = fmt::format("{} store x product rows", Number(*rows, 0, 0));
-    if (unbalanced > 0) detail += fmt::format("; {} whose on-hand differs from Σ movements", unbalanced);
-    if (unsold > 0) detail += fmt::format("; {} whose sale movements differ from the facts", unsold);
-    if (unbalanced == 0 && unsold == 0) {
-      detail += " balance with their movements, and sales movements match the facts";
+    if (unbalanced > 0) {
+      detail += fmt::format("; {} whose on-hand differs from Σ movements (recorded movements "
+                            "minus the units sold in the facts)",
+                            unbalanced);
+    } else {
+      detail += " balance with their movements (recorded movements minus the units sold in the "
+                "facts)";
     }
-    const std::int64_t oversold = Number(*rows, 0, 3);
+    const std::int64_t oversold = Number(*rows, 0, 2);
     if (oversold > 0) detail += fmt::format(" ({} oversold: see report low-stock)", oversold);
-    Add("inventory", unbalanced == 0 && unsold == 0, detail);
+    Add("inventory", unbalanced == 0, detail);
     return Status::Ok();
   }
 

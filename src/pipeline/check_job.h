@@ -10,8 +10,9 @@
 //   watermark       ops.etl_watermark's loaded count = receipts in the facts
 //   facts           no receipt twice; per receipt: lines, Σ quantity and Σ tax_share agree
 //   aggregates      each aggregate = the same sums over the facts, key by key
-//   inventory       on-hand = Σ movements per store x product; Σ sale/return movements = -Σ
-//                   quantity sold in the facts per store x product
+//   inventory       on-hand = Σ movements per store x product, where the movements are the
+//                   recorded ones (opening stock, restocks, adjustments) and one sale or return
+//                   per line fact (the view inventory.movement)
 //   manifest        (with manifests) produced = loaded + staged + dead letters + duplicates,
 //                   counts, cents and quantities per store x product, dead letters per code
 //

@@ -71,7 +71,7 @@ where payload_purged_at is null and first_seen_at < now() - make_interval(days =
 constexpr const char* kVacuumedTables[] = {
     "dw.fact_transaction",        "dw.fact_sales_line",         "dw.agg_daily_store_sales",
     "dw.agg_daily_product_sales", "dw.agg_hourly_store_sales",  "dw.agg_daily_payment_sales",
-    "inventory.on_hand",          "inventory.movement",         "staging.pos_transaction",
+    "inventory.on_hand",          "inventory.recorded_movement", "staging.pos_transaction",
     "staging.pos_line",           "staging.pos_transaction_loaded", "staging.pos_line_loaded",
     "ops.dead_letter"};
 

@@ -49,6 +49,7 @@ void AppendStagedTransactionRow(const ValidMessage& message, std::string_view in
 
 void AppendStagedLineRows(const ValidMessage& message, pg::CopyWriter* row) {
   const auto& lines = message.transaction->lines;
+  Cents running_total = 0;
   for (size_t index = 0; index < lines.size(); ++index) {
     const event::Line& line = lines[index];
     row->Text(message.transaction->transaction_id);
@@ -58,6 +59,8 @@ void AppendStagedLineRows(const ValidMessage& message, pg::CopyWriter* row) {
     row->Money(line.unit_price_cents);
     row->Int(line.quantity);
     row->Money(line.line_total_cents);
+    running_total += line.line_total_cents;
+    row->Money(running_total);
     row->EndRow();
   }
 }

@@ -19,13 +19,15 @@ inline constexpr const char* kStagedTransactionColumns =
     "store_postal_code, line_count, subtotal, tax, total, payment_type, extra, source_shape, "
     "topic, kafka_partition, kafka_offset";
 inline constexpr const char* kStagedLineColumns =
-    "transaction_id, line_number, product_id, item, unit_price, quantity, line_total";
+    "transaction_id, line_number, product_id, item, unit_price, quantity, line_total, "
+    "running_line_total";
 
 // One staging.pos_transaction row of `message`; with a non-empty `ingested_at` (a timestamptz
 // literal) that column is written last too.
 void AppendStagedTransactionRow(const ValidMessage& message, std::string_view ingested_at,
                                 pg::CopyWriter* row);
-// The staging.pos_line rows of `message`, numbered from 1.
+// The staging.pos_line rows of `message`, numbered from 1, each with the running Σ line_total
+// of the receipt up to and including it.
 void AppendStagedLineRows(const ValidMessage& message, pg::CopyWriter* row);
 
 }  // namespace posflow::staging

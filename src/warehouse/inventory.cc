@@ -89,7 +89,7 @@ Result<StockChangeResult> ApplyLocked(pg::Connection& connection, const StockCha
 
   const std::string note = MovementNote(change);
   auto movement = connection.Query(
-      "insert into inventory.movement (store_id, product_id, kind, quantity_change, note) "
+      "insert into inventory.recorded_movement (store_id, product_id, kind, quantity_change, note) "
       "values ($1, $2, $3, $4::integer, $5) returning movement_id",
       {change.store_id, change.product_id,
        std::string(change.kind == StockChangeKind::kRestock ? "restock" : "adjustment"),

@@ -5,9 +5,10 @@
 // units, or to a counted quantity).
 //
 // Every change is ONE transaction that locks the on_hand row (select ... for update), writes
-// its new quantity and inserts one inventory.movement with the signed difference. Concurrent
-// changes, from this command or from the ETL's sale decrements, take turns on the row lock, so
-// none is lost and Σ movement.quantity_change per pair stays equal to on_hand.quantity.
+// its new quantity and inserts one inventory.recorded_movement with the signed difference.
+// Concurrent changes, from this command or from the ETL's sale decrements, take turns on the row
+// lock, so none is lost and Σ quantity_change of the view inventory.movement (recorded
+// movements + one sale per line fact) per pair stays equal to on_hand.quantity.
 //
 // A restock of a pair that has no on_hand row yet, for a store in dw.dim_store and a product in
 // dw.dim_product, creates the row (quantity 0, reorder point 0) in the same transaction, so the

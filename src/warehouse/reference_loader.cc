@@ -161,7 +161,7 @@ with seeded as (
   on conflict (store_id, product_id) do nothing
   returning store_id, product_id, quantity),
 moved as (
-  insert into inventory.movement (store_id, product_id, kind, quantity_change, note)
+  insert into inventory.recorded_movement (store_id, product_id, kind, quantity_change, note)
   select store_id, product_id, 'initial', quantity, 'opening stock from the reference data'
   from seeded)
 select count(*) from seeded

@@ -2,7 +2,8 @@
 
 // Loads staged transactions into the warehouse (DESIGN.md, "Storage" and "Exactly-once"): the
 // dimensions (inferred members for what the reference data does not know yet), both facts, the
-// aggregates, the store inventory (on-hand and one movement per line) and the ETL watermark, all
+// aggregates, the store inventory (on-hand; the line facts are its sale movements) and the ETL
+// watermark, all
 // in ONE PostgreSQL transaction per batch, set-based (a handful of statements per batch, none
 // per row).
 //
@@ -11,7 +12,9 @@
 // transaction; LoadBatch then does the rest:
 //   - PostgreSQL staging (LoadPgStagingBatch) moves the oldest staged rows into them with
 //     DELETE ... RETURNING, so taking rows out of staging and writing their facts commit or roll
-//     back together: nothing is lost and nothing is loaded twice, whatever crashes when.
+//     back together: nothing is lost and nothing is loaded twice, whatever crashes when. The
+//     batch is a range of (ingested_at, transaction_id), taken from both staging tables in one
+//     statement; ingest gives a receipt's lines its ingested_at.
 //   - A source that cannot share the transaction (MongoDB) fills them by COPY and sets
 //     `skip_loaded`: receipts whose facts exist already are dropped from the batch first (the
 //     facts' key is (transaction_id, sale_date) and sale_date is a function of the row).
@@ -29,10 +32,12 @@
 //     (`posflow init`) fills inferred members in place later. A line that names only its item
 //     resolves to the product of that name, else to the inferred product "item:<name>".
 //   - tax_share: the receipt's tax split over its lines in proportion to line_total, by
-//     cumulative rounding, so a receipt's shares add up to its tax exactly.
-//   - Inventory: on-hand of (store, product) decreases by the quantity sold (a return adds), one
-//     inventory.movement (sale or return) per line with its source transaction; a pair without
-//     an on-hand row gets one (reorder point 0), negative when oversold.
+//     cumulative rounding (over the staged running_line_total), so a receipt's shares add up to
+//     its tax exactly.
+//   - Inventory: on-hand of (store, product) decreases by the quantity sold (a return adds); a
+//     pair without an on-hand row gets one (reorder point 0), negative when oversold. The sale
+//     or return movement of each line is its line fact (the view inventory.movement), not
+//     stored a second time.
 //   - Month partitions missing for a batch's sale months are created in the batch.
 //   - Every written line is checked to have resolved its keys: a count mismatch aborts the batch
 //     (Corruption) rather than dropping a sale.

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "integration/stack_fixture.h"
+#include "ops/embedded_migrations.h"
+#include "ops/migrator.h"
 #include "pg/connection.h"
 #include "pipeline/check_job.h"
 #include "pipeline/etl_job.h"
@@ -111,12 +113,18 @@ class EtlTest : public StackTest {
            ") on conflict (consumer_group, topic, kafka_partition) do update "
            "set next_offset = excluded.next_offset;\n";
     ++offset;
+    // The lines as ingest stages them: the receipt's ingested_at (both now() of this one
+    // transaction) and the running Σ line_total.
     int number = 1;
+    std::string running = "0";
     for (const Line& line : receipt.lines) {
-      sql += "insert into staging.pos_line values (" + Literal(receipt.transaction_id) + ", " +
-             std::to_string(number++) + ", " + Literal(line.product_id) + ", " +
-             Literal(line.item) + ", " + line.unit_price + ", " + std::to_string(line.quantity) +
-             ", " + line.line_total + ");\n";
+      running += " + " + line.line_total;
+      sql += "insert into staging.pos_line (transaction_id, line_number, product_id, item, "
+             "unit_price, quantity, line_total, running_line_total) values (" +
+             Literal(receipt.transaction_id) + ", " + std::to_string(number++) + ", " +
+             Literal(line.product_id) + ", " + Literal(line.item) + ", " + line.unit_price +
+             ", " + std::to_string(line.quantity) + ", " + line.line_total + ", " + running +
+             ");\n";
     }
     ASSERT_TRUE(db().Execute(sql).ok());
   }
@@ -338,6 +346,76 @@ TEST_F(EtlTest, RetentionKeepsLoadedStagingRowsAside) {
             0);
   EXPECT_EQ(Count("select count(*) from staging.pos_line_loaded where transaction_id = 'G1'"), 0);
   ExpectCheckPasses();
+}
+
+// Migration 007 on a database that ingest and the ETL used before it: staged lines get their
+// receipt's ingested_at and running totals (so the ETL's range take and tax shares work on
+// them), and the stored sale movements leave the table (the view derives them from the facts).
+TEST_F(EtlTest, MigrationSevenUpgradesStagedRowsAndStoredSaleMovements) {
+  Config old = config_;
+  old.db = CreateDatabase();
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(old));
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  const auto& all = ops::EmbeddedMigrations();
+  std::vector<ops::EmbeddedMigration> before;
+  for (const auto& migration : all) {
+    if (ops::MigrationVersion(migration.file_name) < 7) before.push_back(migration);
+  }
+  ASSERT_EQ(before.size(), 6u);
+  ASSERT_TRUE(ops::ApplyMigrations(*connection, before).ok());
+  // As the old ingest staged them: lines without ingested_at or running totals.
+  ASSERT_TRUE(connection
+                  ->Execute(R"sql(
+insert into staging.pos_transaction (transaction_id, transaction_time, store_id, line_count,
+  subtotal, tax, total, payment_type, source_shape, topic, kafka_partition, kafka_offset,
+  ingested_at)
+values ('U1', '2026-03-10 14:05:30', 'S777', 3, 12.00, 1.56, 13.56, 'Cash', 'seed', 'Old', 0, 0,
+        '2026-03-10 19:06:00+00');
+insert into staging.pos_line values
+  ('U1', 1, 'P0001', 'Coffee', 10.00, 1, 10.00),
+  ('U1', 2, 'P0002', 'Milk', 5.00, 1, 5.00),
+  ('U1', 3, 'P0003', 'Bread', 3.00, -1, -3.00);
+insert into ops.transaction_seen (transaction_id, topic, kafka_partition, kafka_offset)
+values ('U1', 'Old', 0, 0);
+insert into inventory.on_hand (store_id, product_id, quantity, reorder_point)
+values ('S500', 'P0001', 9, 0);
+insert into inventory.movement (store_id, product_id, kind, quantity_change,
+                                source_transaction_id)
+values ('S500', 'P0001', 'initial', 10, null), ('S500', 'P0001', 'sale', -1, 'OLD-1');
+)sql")
+                  .ok());
+  auto upgraded = ops::ApplyMigrations(*connection, all);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
+  ASSERT_EQ(upgraded->applied.size(), all.size() - 6);
+
+  auto rows = connection->Query(
+      "select string_agg(line_number || ':' || running_line_total || ':' || "
+      "(ingested_at = '2026-03-10 19:06:00+00')::text, ',' order by line_number) "
+      "from staging.pos_line");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Get(0, 0), "1:10.00:true,2:15.00:true,3:12.00:true");
+  rows = connection->Query(
+      "select string_agg(kind || ':' || quantity_change, ',') from inventory.recorded_movement");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Get(0, 0), "initial:10");
+
+  pipeline::EtlOptions options;
+  std::atomic<bool> stop{false};
+  auto stats = pipeline::RunEtl(old, options, stop, nullptr);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->transactions, 1);
+  // Tax 1.56 over 10.00, 5.00, -3.00 (Σ 12.00) by cumulative rounding: 1.30, 0.65, -0.39.
+  rows = connection->Query(
+      "select string_agg(tax_share::text, ',' order by line_number) from dw.fact_sales_line");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Get(0, 0), "1.30,0.65,-0.39");
+  rows = connection->Query(
+      "select string_agg(kind || ':' || product_id || ':' || quantity_change || ':' || "
+      "coalesce(source_transaction_id, '-'), ',' order by kind, product_id) "
+      "from inventory.movement where store_id = 'S777'");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Get(0, 0), "return:P0003:1:U1,sale:P0001:-1:U1,sale:P0002:-1:U1");
+  EXPECT_EQ(connection->Query("select 1 from staging.pos_line")->rows(), 0);
 }
 
 TEST_F(EtlTest, SecondEtlIsRefusedWhileTheFirstHoldsTheLock) {

@@ -84,7 +84,7 @@ join dw.dim_payment_type pt using (payment_type_key) group by 1, 2, 3;
 insert into inventory.on_hand (store_id, product_id, quantity, reorder_point) values
   ('S001', 'P0001', 5, 10), ('S001', 'P0002', 50, 10), ('S002', 'P0001', 0, 2),
   ('S002', 'P0004', -3, 5), ('S003', 'P0002', 10, 10);
-insert into inventory.movement (store_id, product_id, kind, quantity_change)
+insert into inventory.recorded_movement (store_id, product_id, kind, quantity_change)
 select store_id, product_id, 'initial', quantity from inventory.on_hand;
 )sql";
   return kSql;
