@@ -114,6 +114,11 @@ class WarehouseLoader {
 
   pg::Connection& connection_;
   LoadOptions options_;
+  // Receipts in the batch the temp tables' statistics were last taken from (0: none, or lost
+  // with a rollback). Statistics of a temporary table outlive its `on commit delete rows`, and
+  // the planner scales them to the table's current size, so a batch is analysed only when it is
+  // more than twice that big: the first batch, or the first big one after small ones.
+  std::int64_t analyzed_transactions_ = 0;
 };
 
 // Takes the database's ETL lock (a session advisory lock on `connection`) so that two ETLs
