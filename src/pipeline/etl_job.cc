@@ -85,10 +85,13 @@ class EtlLoop {
   }
 
  private:
-  // One batch from MongoDB staging (see MongoStaging: sealed segments): stream the open
-  // segment into the warehouse in batches, each ONE PostgreSQL transaction in which receipts
-  // already in the facts are skipped; at the segment's end drop it (once no late insert can
-  // still land in it), then seal the next.
+  // One batch from MongoDB staging (see MongoStaging: sealed segments): seal the staged
+  // documents as a segment; once no insert begun before the seal can still be landing in it
+  // (kSealGraceMillis), stream it into the warehouse in batches, each ONE PostgreSQL
+  // transaction in which receipts already in the facts are skipped; at its end drop it, then
+  // seal the next. Reading only after the grace means the cursor sees every document the
+  // segment will ever hold, so nothing needs counting afterwards (FerretDB counts a collection
+  // by fetching every document: minutes and gigabytes for a million).
   Result<warehouse::BatchLoad> LoadMongoBatch() {
     if (segment_.empty()) {
       auto segments = mongo_->SealedSegments();
@@ -103,11 +106,23 @@ class EtlLoop {
       } else {
         segment_ = segments->front();
       }
+      segment_open_ = false;
+    }
+    if (!segment_open_) {
+      if (!SegmentSettled()) return warehouse::BatchLoad{};
       POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
+      segment_open_ = true;
       segment_read_ = 0;
       segment_exhausted_ = false;
     }
-    if (segment_exhausted_) return FinishSegment();
+    if (segment_exhausted_) {
+      POSFLOW_RETURN_IF_ERROR(mongo_->DropSegment(segment_));
+      spdlog::info("etl: segment {} loaded ({} documents) and dropped", segment_, segment_read_);
+      segment_.clear();
+      warehouse::BatchLoad done;
+      done.more = true;  // more may have been staged meanwhile
+      return done;
+    }
     POSFLOW_RETURN_IF_ERROR(loader_->BeginFilledBatch());
     auto batch = mongo_->ReadSegment(options_.load.batch_max_transactions);
     if (!batch.ok()) {
@@ -118,7 +133,9 @@ class EtlLoop {
     if (batch->ids.empty()) {
       loader_->Rollback();
       segment_exhausted_ = true;
-      return FinishSegment();
+      warehouse::BatchLoad next;
+      next.more = true;  // drop it on the next call
+      return next;
     }
     Status status = connection_->CopyIn(
         std::string("copy etl_tx (") + staging::kStagedTransactionColumns +
@@ -144,44 +161,26 @@ class EtlLoop {
     return load;
   }
 
-  // The open segment is read to its end: drop it once it was sealed long enough ago that no
-  // insert begun before the seal can still land in it, and it holds exactly what was read
-  // (else read it again: the facts' keys skip what is loaded).
-  Result<warehouse::BatchLoad> FinishSegment() {
+  // Whether the sealed segment is past its grace. Following a live ingest, the caller looks
+  // again after its next wait; once ingest has finished (or when not following) an empty answer
+  // would end the run with documents still unread: wait here.
+  bool SegmentSettled() {
     constexpr std::int64_t kSealGraceMillis = 5000;
     const auto now_millis = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-    const std::int64_t ready_at = staging::MongoStaging::SealedAtMillis(segment_) + kSealGraceMillis;
-    // Following a live ingest, look again after the wait; once ingest has finished (or when
-    // not following) an empty answer would end the run with documents still unsealed: wait.
+    const std::int64_t ready_at =
+        staging::MongoStaging::SealedAtMillis(segment_) + kSealGraceMillis;
+    if (now_millis() >= ready_at) return true;
     const bool upstream_finished =
         options_.upstream_done != nullptr && options_.upstream_done->load();
-    if (now_millis() < ready_at) {
-      if (options_.follow && !upstream_finished) return warehouse::BatchLoad{};
-      while (!stop_ && now_millis() < ready_at) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (stop_) return warehouse::BatchLoad{};
+    if (options_.follow && !upstream_finished) return false;
+    while (!stop_ && now_millis() < ready_at) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    auto count = mongo_->CountSegment(segment_);
-    if (!count.ok()) return count.status();
-    warehouse::BatchLoad done;
-    done.more = true;
-    if (*count != segment_read_) {
-      spdlog::info("etl: segment {} holds {} documents, {} were read: reading it again", segment_,
-                   *count, segment_read_);
-      POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
-      segment_read_ = 0;
-      segment_exhausted_ = false;
-      return done;
-    }
-    POSFLOW_RETURN_IF_ERROR(mongo_->DropSegment(segment_));
-    spdlog::info("etl: segment {} loaded ({} documents) and dropped", segment_, segment_read_);
-    segment_.clear();
-    return done;
+    return !stop_;
   }
 
   Status Connect() {
@@ -287,6 +286,7 @@ class EtlLoop {
   std::optional<warehouse::WarehouseLoader> loader_;
   std::unique_ptr<staging::MongoStaging> mongo_;  // with MongoDB staging
   std::string segment_;                          // the sealed segment being loaded
+  bool segment_open_ = false;                    // past its grace, its cursor open
   std::int64_t segment_read_ = 0;                // its documents read so far
   bool segment_exhausted_ = false;               // read to its end, not dropped yet
   Clock::time_point next_partition_check_{};

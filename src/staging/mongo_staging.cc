@@ -583,18 +583,6 @@ Result<MongoBatch> MongoStaging::ReadSegment(std::int64_t limit) {
   return batch;
 }
 
-Result<std::int64_t> MongoStaging::CountSegment(const std::string& segment) {
-  mongoc_collection_t* collection =
-      mongoc_client_get_collection(handles_->client, handles_->database.c_str(), segment.c_str());
-  Bson filter;
-  bson_error_t error;
-  const std::int64_t count =
-      mongoc_collection_count_documents(collection, filter.get(), nullptr, nullptr, nullptr, &error);
-  mongoc_collection_destroy(collection);
-  if (count < 0) return FromError(error, "counting staged documents", description_);
-  return count;
-}
-
 Status MongoStaging::DropSegment(const std::string& segment) {
   handles_->CloseSegment();
   mongoc_collection_t* collection =

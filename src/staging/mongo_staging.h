@@ -91,8 +91,6 @@ class MongoStaging : public ExternalStaging {
   // REQUIRES: OpenSegment succeeded. Failure: Unavailable; Corruption naming the _id of a
   // document not in the shape above.
   Result<MongoBatch> ReadSegment(std::int64_t limit);
-  // Documents in `segment` now (to see whether a late insert landed after it was sealed).
-  Result<std::int64_t> CountSegment(const std::string& segment);
   // Drops `segment`. Failure: Unavailable.
   Status DropSegment(const std::string& segment);
   // When `segment` was sealed (ms since the epoch, from its name); 0 if the name is not ours.
