@@ -45,8 +45,9 @@ create temp table if not exists etl_fact (
 // are committed together by ingest with the same ingested_at (its transaction's now()), so the
 // same range of (ingested_at, transaction_id) takes a receipt exactly when it takes its lines.
 // Both are range scans over adjacent index entries; probing the primary keys once per receipt
-// cost twice as much (bench/README.md, fix 6). The bound comes from the index alone, so
-// staging's statistics (still "empty" while ingest floods it) cannot make the plan a disaster.
+// cost twice as much (bench/README.md, fix 6). No join with the batch: whatever staging's
+// statistics say (still "empty" while ingest floods it), the worst plan is one sequential pass
+// over each staging table, never a nested loop over one.
 constexpr const char* kMoveStagedSql = R"sql(
 with bound as (
   select ingested_at, transaction_id
