@@ -5,7 +5,9 @@
 #include <functional>
 #include <string>
 
+#include "pg/advisory_lock.h"
 #include "pg/connection.h"
+#include "warehouse/reference_loader.h"
 
 namespace posflow::pipeline {
 namespace {
@@ -26,29 +28,12 @@ select dw.ensure_month_partitions(current_date,
 )sql";
 
 // Days after the calendar's last one (this month's first when it is empty) through the last day
-// of the horizon's month. Same columns and formulas as the reference load's calendar
-// (warehouse/reference_loader.cc); tests compare the two.
-constexpr const char* kExtendCalendarSql = R"sql(
-with horizon as (
-  select (date_trunc('month', current_date)
-          + make_interval(months => $1::integer + 1) - interval '1 day')::date as last_day),
-start as (
-  select coalesce(max(full_date) + 1, date_trunc('month', current_date)::date) as first_day
-  from dw.dim_date),
-inserted as (
-  insert into dw.dim_date (date_key, full_date, day_of_month, iso_weekday, weekday_name, iso_week,
-                           iso_year, month, month_name, quarter, quarter_name, year, is_weekend)
-  select to_char(d, 'YYYYMMDD')::integer, d, extract(day from d), extract(isodow from d),
-         to_char(d, 'FMDay'), extract(week from d), extract(isoyear from d), extract(month from d),
-         to_char(d, 'FMMonth'), extract(quarter from d), 'Q' || extract(quarter from d),
-         extract(year from d), extract(isodow from d) >= 6
-  from start cross join horizon
-       cross join generate_series(start.first_day, horizon.last_day, interval '1 day')
-                  as series(day)
-       cross join lateral (select series.day::date) as calendar(d)
-  on conflict (date_key) do nothing
-  returning 1)
-select count(*) from inserted
+// of the horizon's month; warehouse::InsertCalendarDays fills them as the reference load does.
+constexpr const char* kCalendarGapSql = R"sql(
+select coalesce(max(full_date) + 1, date_trunc('month', current_date)::date)::text,
+       (date_trunc('month', current_date)
+        + make_interval(months => $1::integer + 1) - interval '1 day')::date::text
+from dw.dim_date
 )sql";
 
 constexpr const char* kCalendarEndSql =
@@ -137,11 +122,14 @@ class Maintenance {
   }
 
   Status Calendar(MaintainReport* report) {
-    auto added = connection_.Query(kExtendCalendarSql, {std::to_string(options_.months_ahead)});
+    auto gap = connection_.Query(kCalendarGapSql, {std::to_string(options_.months_ahead)});
+    if (!gap.ok()) return gap.status();
+    auto added = warehouse::InsertCalendarDays(connection_, std::string(gap->Get(0, 0)),
+                                               std::string(gap->Get(0, 1)));
     if (!added.ok()) return added.status();
     auto ends = connection_.Query(kCalendarEndSql);
     if (!ends.ok()) return ends.status();
-    report->calendar_days_added = std::stoll(std::string(added->Get(0, 0)));
+    report->calendar_days_added = *added;
     report->calendar_ends = ends->Get(0, 0);
     return Status::Ok();
   }
@@ -188,23 +176,7 @@ Status CheckSchemaVersion(pg::Connection& connection) {
 }
 
 Status AcquireMaintainLock(pg::Connection& connection) {
-  auto taken =
-      connection.Query(std::string("select pg_try_advisory_lock(") + kMaintainLockKey + ")");
-  if (!taken.ok()) return taken.status().WithContext("taking the maintenance lock");
-  if (taken->Get(0, 0) == "t") return Status::Ok();
-  auto holder = connection.Query(
-      std::string("select a.pid, coalesce(a.application_name, '') "
-                  "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-                  "where l.locktype = 'advisory' and l.granted and "
-                  "((l.classid::bigint << 32) | l.objid::bigint) = ") +
-      kMaintainLockKey + " limit 1");
-  std::string who = "another session";
-  if (holder.ok() && holder->rows() == 1) {
-    who = "process " + std::string(holder->Get(0, 0)) + " (" + std::string(holder->Get(0, 1)) +
-          ")";
-  }
-  return Status::AlreadyExists("another maintain is already running on this database: " + who +
-                               " holds the maintenance lock; wait for it to finish");
+  return pg::TryAdvisoryLock(connection, kMaintainLockKey, "maintain", "maintenance lock");
 }
 
 }  // namespace

@@ -283,7 +283,7 @@ Status LoadInTransaction(pg::Connection& connection, const sim::ReferenceData& r
   POSFLOW_RETURN_IF_ERROR(connection.Execute(kCreateTempTablesSql));
   POSFLOW_RETURN_IF_ERROR(CopyReferenceRows(connection, reference));
 
-  POSFLOW_RETURN_IF_ERROR(take(QueryCount(connection, kInsertDatesSql, {first, last}),
+  POSFLOW_RETURN_IF_ERROR(take(InsertCalendarDays(connection, first, last),
                                &report->dates_inserted, "filling dw.dim_date"));
   POSFLOW_RETURN_IF_ERROR(take(QueryCount(connection, kInsertTimesSql), &report->times_inserted,
                                "filling dw.dim_time"));
@@ -351,6 +351,11 @@ Result<ReferenceLoadReport> LoadReferenceData(pg::Connection& connection,
     return status.WithContext("loading reference data into the warehouse");
   }
   return report;
+}
+
+Result<std::int64_t> InsertCalendarDays(pg::Connection& connection, const std::string& first,
+                                        const std::string& last) {
+  return QueryCount(connection, kInsertDatesSql, {first, last});
 }
 
 }  // namespace posflow::warehouse

@@ -26,6 +26,7 @@
 // of the same data changes nothing and its report's Changed() is false.
 
 #include <cstdint>
+#include <string>
 
 #include "common/civil_time.h"
 #include "common/status.h"
@@ -66,5 +67,11 @@ struct ReferenceLoadReport {
 Result<ReferenceLoadReport> LoadReferenceData(pg::Connection& connection,
                                               const sim::ReferenceData& reference,
                                               const CivilDateRange& dates);
+
+// Inserts the dw.dim_date rows of the days from `first` through `last` ("YYYY-MM-DD" or any
+// date expression PostgreSQL accepts) that are not there yet; returns how many. Nothing when
+// first > last. Shared by the reference load and `posflow maintain`'s calendar extension.
+Result<std::int64_t> InsertCalendarDays(pg::Connection& connection, const std::string& first,
+                                        const std::string& last);
 
 }  // namespace posflow::warehouse
