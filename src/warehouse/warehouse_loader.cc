@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pg/advisory_lock.h"
+
 namespace posflow::warehouse {
 namespace {
 
@@ -289,6 +291,21 @@ Status WarehouseLoader::Prepare() {
   return Status::Ok();
 }
 
+Result<WarehouseLoader::BatchCounts> WarehouseLoader::CountBatch() {
+  auto rows = connection_.Query(
+      "select count(*), coalesce(sum(line_count), 0), (select count(*) from etl_line) "
+      "from etl_tx");
+  if (!rows.ok()) return rows.status().WithContext("counting the batch");
+  BatchCounts counts;
+  for (auto [column, into] : {std::pair{0, &counts.transactions},
+                              std::pair{1, &counts.announced_lines}, std::pair{2, &counts.lines}}) {
+    auto value = ParseCount(rows->Get(0, column));
+    if (!value.ok()) return value.status();
+    *into = *value;
+  }
+  return counts;
+}
+
 Result<std::int64_t> WarehouseLoader::Count(const char* sql) {
   auto result = connection_.Query(sql);
   if (!result.ok()) return result.status();
@@ -364,37 +381,30 @@ Result<BatchLoad> WarehouseLoader::LoadFilledBatch() {
 
 Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   BatchLoad load;
-  auto staged = Count("select count(*) from etl_tx");
-  if (!staged.ok()) return staged.status().WithContext("counting the batch");
-  if (*staged > 2 * analyzed_transactions_) {
+  auto counts = CountBatch();
+  if (!counts.ok()) return counts.status();
+  if (counts->transactions > 2 * analyzed_transactions_) {
     // A small sample is enough for the planner here and analyses in a quarter of the time
     // (bench/README.md, fix 1).
     Status status = connection_.Execute(
         "set local default_statistics_target = 10; analyze etl_tx; analyze etl_line");
     if (!status.ok()) return status.WithContext("analysing the batch");
-    analyzed_transactions_ = *staged;
+    analyzed_transactions_ = counts->transactions;
   }
   if (options_.skip_loaded) {
+    const std::int64_t staged = counts->transactions;
     Status status = connection_.Execute(kSkipLoadedSql);
     if (!status.ok()) return status.WithContext("skipping receipts already loaded");
+    counts = CountBatch();
+    if (!counts.ok()) return counts.status();
+    load.skipped = staged - counts->transactions;
   }
-  // Receipts, the lines they announce, and the lines that came with them.
-  auto counts = connection_.Query(
-      "select count(*), coalesce(sum(line_count), 0), (select count(*) from etl_line) "
-      "from etl_tx");
-  if (!counts.ok()) return counts.status().WithContext("counting the batch");
-  auto transactions = ParseCount(counts->Get(0, 0));
-  auto announced = ParseCount(counts->Get(0, 1));
-  auto lines = ParseCount(counts->Get(0, 2));
-  if (!transactions.ok()) return transactions.status();
-  if (!announced.ok()) return announced.status();
-  if (!lines.ok()) return lines.status();
-  load.skipped = *staged - *transactions;
-  if (*transactions == 0) return load;
-  if (*announced != *lines) {
+  const BatchCounts batch = *counts;
+  if (batch.transactions == 0) return load;
+  if (batch.announced_lines != batch.lines) {
     return Status::Corruption(
-        "ETL: the batch's " + std::to_string(*transactions) + " receipts have " +
-        std::to_string(*announced) + " lines but " + std::to_string(*lines) +
+        "ETL: the batch's " + std::to_string(batch.transactions) + " receipts have " +
+        std::to_string(batch.announced_lines) + " lines but " + std::to_string(batch.lines) +
         " staged lines came with them (a line's ingested_at must equal its receipt's); batch "
         "not loaded");
   }
@@ -413,8 +423,8 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
 
   auto facts = connection_.Query(kResolveFactsSql);
   if (!facts.ok()) return facts.status().WithContext("resolving the receipts' keys");
-  if (facts->AffectedRows() != *transactions) {
-    return Status::Corruption("ETL: " + std::to_string(*transactions) + " receipts but only " +
+  if (facts->AffectedRows() != batch.transactions) {
+    return Status::Corruption("ETL: " + std::to_string(batch.transactions) + " receipts but only " +
                               std::to_string(facts->AffectedRows()) +
                               " resolved their store/payment keys or lines; batch not loaded");
   }
@@ -424,8 +434,8 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   }
   auto line_facts = connection_.Query(kInsertLineFactsSql);
   if (!line_facts.ok()) return line_facts.status().WithContext("writing dw.fact_sales_line");
-  if (line_facts->AffectedRows() != *lines) {
-    return Status::Corruption("ETL: " + std::to_string(*lines) + " lines but only " +
+  if (line_facts->AffectedRows() != batch.lines) {
+    return Status::Corruption("ETL: " + std::to_string(batch.lines) + " lines but only " +
                               std::to_string(line_facts->AffectedRows()) +
                               " resolved a product version; batch not loaded");
   }
@@ -443,28 +453,13 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
     const std::string_view text = ages->Get(row, 0);
     load.sale_to_load_seconds.push_back(std::strtod(std::string(text).c_str(), nullptr));
   }
-  load.transactions = *transactions;
-  load.lines = *lines;
+  load.transactions = batch.transactions;
+  load.lines = batch.lines;
   return load;
 }
 
 Status AcquireEtlLock(pg::Connection& connection) {
-  auto taken = connection.Query(std::string("select pg_try_advisory_lock(") + kEtlLockKey + ")");
-  if (!taken.ok()) return taken.status().WithContext("taking the ETL lock");
-  if (taken->Get(0, 0) == "t") return Status::Ok();
-  auto holder = connection.Query(
-      std::string("select a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') "
-                  "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-                  "where l.locktype = 'advisory' and l.granted and "
-                  "((l.classid::bigint << 32) | l.objid::bigint) = ") +
-      kEtlLockKey + " limit 1");
-  std::string who = "another session";
-  if (holder.ok() && holder->rows() == 1) {
-    who = "process " + std::string(holder->Get(0, 0)) + " (" + std::string(holder->Get(0, 1)) +
-          ", " + std::string(holder->Get(0, 2)) + ")";
-  }
-  return Status::AlreadyExists("another ETL is already running on this database: " + who +
-                               " holds the ETL lock; wait for it to finish");
+  return pg::TryAdvisoryLock(connection, kEtlLockKey, "ETL", "ETL lock");
 }
 
 Status ReleaseEtlLock(pg::Connection& connection) {

@@ -111,6 +111,13 @@ class WarehouseLoader {
   // Loads what etl_tx/etl_line hold, inside the open transaction (does not commit).
   Result<BatchLoad> LoadStagedRows();
   Result<std::int64_t> Count(const char* sql);
+  // The batch's receipts, the lines they announce (Σ line_count) and the lines in etl_line.
+  struct BatchCounts {
+    std::int64_t transactions = 0;
+    std::int64_t announced_lines = 0;
+    std::int64_t lines = 0;
+  };
+  Result<BatchCounts> CountBatch();
 
   pg::Connection& connection_;
   LoadOptions options_;
