@@ -42,13 +42,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=60),
-    default_args={
-        "owner": "posflow",
-        "retries": SETTINGS.retries,
-        "retry_delay": SETTINGS.retry_delay,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": SETTINGS.max_retry_delay,
-    },
+    default_args=SETTINGS.default_args(),
     params={
         "report_date": Param(
             None,

@@ -45,13 +45,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=2),
-    default_args={
-        "owner": "posflow",
-        "retries": SETTINGS.retries,
-        "retry_delay": SETTINGS.retry_delay,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": SETTINGS.max_retry_delay,
-    },
+    default_args=SETTINGS.default_args(),
     tags=["posflow"],
 ) as dag:
     maintain = PosflowOperator(

@@ -143,6 +143,16 @@ class DagSettings:
     retry_delay: timedelta
     max_retry_delay: timedelta
 
+    def default_args(self) -> dict:
+        """Every posflow task's retry policy: exponential backoff up to max_retry_delay."""
+        return {
+            "owner": "posflow",
+            "retries": self.retries,
+            "retry_delay": self.retry_delay,
+            "retry_exponential_backoff": True,
+            "max_retry_delay": self.max_retry_delay,
+        }
+
 
 def dag_settings() -> DagSettings:
     """Schedules and retry policy.
