@@ -88,12 +88,16 @@ int RunToCompletion(const std::string& program, const std::vector<std::string>& 
     ChildProcess child(program, arguments, log_template);
     code = child.Wait(timeout);
   }
-  std::ifstream in(log_template);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (output != nullptr) *output = text.str();
+  if (output != nullptr) *output = ReadTextFile(log_template);
   ::unlink(log_template);
   return code;
+}
+
+std::string ReadTextFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace posflow::testing

@@ -39,6 +39,9 @@ struct ShellResult {
 };
 ShellResult RunPosflowShell(const std::string& arguments, const std::string& environment = "");
 
+// The whole content of the file at `path` ("" when it cannot be read).
+std::string ReadTextFile(const std::string& path);
+
 // Runs a program to completion (bounded by `timeout`) and returns its exit code, capturing
 // stdout+stderr into `output`.
 int RunToCompletion(const std::string& program, const std::vector<std::string>& arguments,

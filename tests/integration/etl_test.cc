@@ -47,9 +47,7 @@ class EtlTest : public StackTest {
  protected:
   void SetUp() override {
     StackTest::SetUp();
-    pipeline::InitOptions options;
-    options.create_topics = false;
-    auto report = pipeline::RunInit(config_, options);
+    auto report = pipeline::RunInit(config_, {.create_topics = false});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
     ASSERT_TRUE(connection.ok()) << connection.status().ToString();

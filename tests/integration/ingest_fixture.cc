@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "pipeline/init_job.h"
 
@@ -28,11 +26,8 @@ void IngestTest::TearDown() {
 }
 
 void IngestTest::DumpLog() const {
-  std::ifstream in(LogPath());
-  if (!in) return;
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string log = text.str();
+  std::string log = ReadTextFile(LogPath());
+  if (log.empty()) return;
   if (log.size() > 20000) log = "...\n" + log.substr(log.size() - 20000);
   std::cerr << "---- posflow processes' log (" << LogPath() << ") ----\n" << log << "----\n";
 }

@@ -9,9 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -85,18 +83,11 @@ TEST_F(IngestTest, SigtermStopsCleanlyWithExitZero) {
   ExpectReconciled(ReadStagingTotals(config_.db), manifest);
 }
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Polls `path` until it contains `needle` or `deadline` passes.
 bool WaitForLogLine(const std::string& path, const std::string& needle,
                     std::chrono::seconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
-  while (ReadWholeFile(path).find(needle) == std::string::npos) {
+  while (ReadTextFile(path).find(needle) == std::string::npos) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -120,9 +111,9 @@ TEST_F(IngestTest, ExitWhenIdleWaitsForPartitionsAStoppedMemberStillHolds) {
   auto leaver = std::make_unique<ChildProcess>(
       POSFLOW_BINARY, StartIngestArguments({"--exit-when-idle", "1"}), leaver_log);
   ASSERT_TRUE(WaitForLogLine(holder_log, "starts at", std::chrono::seconds(30)))
-      << ReadWholeFile(holder_log);
+      << ReadTextFile(holder_log);
   ASSERT_TRUE(WaitForLogLine(leaver_log, "starts at", std::chrono::seconds(30)))
-      << ReadWholeFile(leaver_log);
+      << ReadTextFile(leaver_log);
   ASSERT_TRUE(producer->running()) << "the stream ended before both members had partitions";
   holder->Signal(SIGSTOP);
   ASSERT_EQ(producer->Wait(std::chrono::minutes(2)), 0);
@@ -131,10 +122,10 @@ TEST_F(IngestTest, ExitWhenIdleWaitsForPartitionsAStoppedMemberStillHolds) {
   holder->Signal(SIGKILL);
   EXPECT_EQ(holder->Wait(std::chrono::seconds(10)), 128 + SIGKILL);
   ExpectReconciled(ReadStagingTotals(config_.db), manifest);
-  EXPECT_NE(ReadWholeFile(leaver_log).find("waiting for the group to hand it over"),
+  EXPECT_NE(ReadTextFile(leaver_log).find("waiting for the group to hand it over"),
             std::string::npos)
       << "the stopped member held no unconsumed partition: the test did not test\n"
-      << ReadWholeFile(leaver_log);
+      << ReadTextFile(leaver_log);
 }
 
 // A free loopback TCP port (bound once to find it, then released).

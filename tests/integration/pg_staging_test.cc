@@ -36,9 +36,7 @@ class PgStagingTest : public StackTest {
   void SetUp() override {
     StackTest::SetUp();
     if (IsSkipped() || HasFailure()) return;
-    pipeline::InitOptions options;
-    options.create_topics = false;
-    auto report = pipeline::RunInit(config_, options);
+    auto report = pipeline::RunInit(config_, {.create_topics = false});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
   }
 

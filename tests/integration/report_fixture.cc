@@ -5,9 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "integration/child_process.h"
 #include "pipeline/init_job.h"
 #include "warehouse/report.h"
 
@@ -245,10 +244,7 @@ PosflowRun ReportFixture::Posflow(const std::vector<std::string>& arguments) {
     const int status = ::pclose(pipe);
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  std::ifstream in(err_template);
-  std::stringstream text;
-  text << in.rdbuf();
-  run.err = text.str();
+  run.err = ReadTextFile(err_template);
   ::unlink(err_template);
   return run;
 }
