@@ -5,7 +5,10 @@
 #include <memory>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "cli/common_options.h"
+#include "common/text.h"
 #include "event/transaction.h"
 #include "ops/dead_letters.h"
 #include "pg/connection.h"
@@ -51,7 +54,8 @@ int List(const DlqFlags& flags) {
       const auto& letter = (*letters)[i];
       std::cout << (i > 0 ? ",\n " : "") << "{\"id\":" << letter.id
                 << ",\"topic\":" << JsonString(letter.topic) << ",\"partition\":" << letter.partition
-                << ",\"offset\":" << letter.offset << ",\"bytes\":" << letter.payload_bytes
+                << ",\"offset\":" << letter.offset << ",\"stage\":" << JsonString(letter.stage)
+                << ",\"bytes\":" << letter.payload_bytes
                 << ",\"reasons\":" << JsonString(Joined(letter.reasons))
                 << ",\"first_seen_at\":" << JsonString(letter.first_seen_at)
                 << ",\"replayed_at\":" << JsonString(letter.replayed_at)
@@ -60,10 +64,10 @@ int List(const DlqFlags& flags) {
     std::cout << "]\n";
     return kExitOk;
   }
-  std::cout << "id\ttopic/partition/offset\tbytes\tfirst_seen_at\treasons\n";
+  std::cout << "id\tstage\ttopic/partition/offset\tbytes\tfirst_seen_at\treasons\n";
   for (const auto& letter : *letters) {
-    std::cout << letter.id << "\t" << letter.topic << "/" << letter.partition << "/"
-              << letter.offset << "\t" << letter.payload_bytes << "\t" << letter.first_seen_at
+    std::cout << letter.id << "\t" << letter.stage << "\t" << letter.topic << "/"
+              << letter.partition << "/" << letter.offset << "\t" << letter.payload_bytes << "\t" << letter.first_seen_at
               << "\t" << Joined(letter.reasons)
               << (letter.replayed_at.empty() ? "" : "\t(replayed " + letter.replayed_at + ")")
               << (letter.purged() ? "\t(payload purged " + letter.payload_purged_at + ")" : "")
@@ -71,6 +75,23 @@ int List(const DlqFlags& flags) {
   }
   std::cerr << letters->size() << " dead letters" << std::endl;
   return kExitOk;
+}
+
+std::string EscapedForTerminal(std::string_view bytes) {
+  std::string shown;
+  while (!bytes.empty()) {
+    const std::size_t length = Utf8CharLength(bytes);
+    const auto byte = static_cast<unsigned char>(bytes.front());
+    if (length == 0 || (length == 1 && ((byte < 0x20 && byte != '\n' && byte != '\t') ||
+                                        byte == 0x7F))) {
+      shown += fmt::format("\\x{:02x}", byte);
+      bytes.remove_prefix(1);
+      continue;
+    }
+    shown.append(bytes.substr(0, length));
+    bytes.remove_prefix(length);
+  }
+  return shown;
 }
 
 int Show(const DlqFlags& flags) {
@@ -96,6 +117,10 @@ int Show(const DlqFlags& flags) {
     return kExitOk;
   }
   std::cout << "id:            " << letter->id << "\n"
+            << "stage:         " << letter->stage
+            << (letter->stage == "etl" ? " (payload: the staged row PostgreSQL refused to load)"
+                                       : "")
+            << "\n"
             << "source:        " << letter->topic << " partition " << letter->partition
             << " offset " << letter->offset << "\n"
             << "key:           " << letter->key << "\n"
@@ -109,12 +134,12 @@ int Show(const DlqFlags& flags) {
     std::cout << "payload:       " << purged_note << "\n";
     return kExitOk;
   }
+  // Hostile bytes stay inert on a terminal: control characters (but newline and tab) and bytes
+  // that are not UTF-8 are shown as \xNN; --raw prints the bytes as they are.
   std::cout << "payload (" << letter->payload_bytes << " bytes";
-  if (letter->payload.size() > 4096) {
-    std::cout << ", first 4096; --raw for all):\n" << letter->payload.substr(0, 4096) << "\n";
-  } else {
-    std::cout << "):\n" << letter->payload << "\n";
-  }
+  const bool cut = letter->payload.size() > 4096;
+  std::cout << (cut ? ", first 4096; --raw for all):\n" : "):\n")
+            << EscapedForTerminal(std::string_view(letter->payload).substr(0, 4096)) << "\n";
   return kExitOk;
 }
 
@@ -175,6 +200,10 @@ void RegisterDlqCommand(CLI::App& app, std::function<int()>* run) {
   list->add_option("--reason", flags->filter.reason_prefix,
                    "only those with a reason starting with this, e.g. amount.mismatch");
   list->add_flag("--all", flags->filter.include_replayed, "include those already replayed");
+  list->add_option("--stage", flags->filter.stage,
+                   "only those refused by this stage: ingest (validation, or PostgreSQL refused "
+                   "the staging row) or etl (PostgreSQL refused loading the staged receipt)")
+      ->check(CLI::IsMember({"ingest", "etl"}));
   list->add_option("--limit", flags->filter.limit, "at most this many")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
@@ -200,6 +229,10 @@ void RegisterDlqCommand(CLI::App& app, std::function<int()>* run) {
   replay->add_option("--reason", flags->filter.reason_prefix,
                      "all quarantined dead letters with a reason starting with this");
   replay->add_flag("--all", flags->all, "all quarantined dead letters");
+  replay->add_option("--stage", flags->filter.stage,
+                     "with --reason/--all: only those refused by this stage (ingest or etl; an "
+                     "etl dead letter is staged again from its stored row)")
+      ->check(CLI::IsMember({"ingest", "etl"}));
   replay->add_option("--limit", flags->filter.limit, "with --reason/--all: at most this many")
       ->capture_default_str();
   replay->add_option("--payload-file", flags->payload_file,

@@ -28,20 +28,26 @@ void PrintStats(const pipeline::EtlStats& stats, bool json) {
   if (json) {
     std::cout << fmt::format(
                      "{{\"batches\":{},\"transactions\":{},\"lines\":{},\"skipped\":{},"
-                     "\"inferred_members\":{},\"partitions_created\":{},\"staging_purged\":{}}}",
+                     "\"inferred_members\":{},\"partitions_created\":{},\"staging_purged\":{},"
+                     "\"quarantined\":{}}}",
                      stats.batches, stats.transactions, stats.lines, stats.skipped,
-                     stats.inferred_members, stats.partitions_created, stats.staging_purged)
+                     stats.inferred_members, stats.partitions_created, stats.staging_purged,
+                     stats.quarantined)
               << std::endl;
     return;
   }
-  if (stats.transactions == 0) {
+  if (stats.transactions == 0 && stats.quarantined == 0) {
     std::cout << "etl: nothing to load" << std::endl;
     return;
   }
   std::cout << "etl: loaded " << stats.transactions << " transactions (" << stats.lines
             << " lines) in " << stats.batches << " batches; inferred dimension members "
-            << stats.inferred_members << ", partitions created " << stats.partitions_created
-            << std::endl;
+            << stats.inferred_members << ", partitions created " << stats.partitions_created;
+  if (stats.quarantined > 0) {
+    std::cout << "; quarantined " << stats.quarantined
+              << " receipts PostgreSQL refused (posflow dlq list --stage etl)";
+  }
+  std::cout << std::endl;
 }
 
 int RunEtlCommand(const EtlCommandFlags& flags) {
@@ -64,7 +70,9 @@ int RunEtlCommand(const EtlCommandFlags& flags) {
   if (!stats.ok()) return ReportFailure("etl", stats.status());
   PrintStats(*stats, flags.json);
   // A scheduler told "nothing to do" can mark its run skipped instead of succeeded.
-  if (flags.skip_exit_code != 0 && stats->transactions == 0) return flags.skip_exit_code;
+  if (flags.skip_exit_code != 0 && stats->transactions == 0 && stats->quarantined == 0) {
+    return flags.skip_exit_code;
+  }
   return kExitOk;
 }
 

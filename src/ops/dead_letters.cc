@@ -38,7 +38,7 @@ constexpr const char* kColumns =
     "coalesce(replayed_as, ''), "
     "coalesce(to_char(payload_purged_at at time zone 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-    "coalesce(purged_payload_bytes, 0)";
+    "coalesce(purged_payload_bytes, 0), stage";
 
 std::string Columns(bool with_payload) {
   std::string columns = kColumns;
@@ -62,6 +62,7 @@ DeadLetterRow ReadRow(const pg::QueryResult& rows, int row) {
   letter.replayed_as = rows.Get(row, 11);
   letter.payload_purged_at = rows.Get(row, 12);
   letter.purged_payload_bytes = std::stoll(std::string(rows.Get(row, 13)));
+  letter.stage = rows.Get(row, 14);
   return letter;
 }
 
@@ -75,10 +76,11 @@ Result<std::vector<DeadLetterRow>> ListDeadLetters(pg::Connection& connection,
       " where ($1 or replayed_at is null)"
       "   and ($2 = '' or exists (select 1 from unnest(reasons) r where starts_with(r, $2)))"
       "   and ($4 or payload_purged_at is null)"
+      "   and ($5 = '' or stage = $5)"
       " order by dead_letter_id limit $3";
   auto rows = connection.Query(sql, {filter.include_replayed ? "true" : "false",
                                      filter.reason_prefix, std::to_string(filter.limit),
-                                     filter.include_purged ? "true" : "false"});
+                                     filter.include_purged ? "true" : "false", filter.stage});
   if (!rows.ok()) return rows.status().WithContext("reading ops.dead_letter");
   std::vector<DeadLetterRow> letters;
   for (int row = 0; row < rows->rows(); ++row) letters.push_back(ReadRow(*rows, row));

@@ -14,6 +14,9 @@ namespace posflow::ops {
 
 struct DeadLetterRow {
   std::int64_t id = 0;
+  // "ingest" (payload: the raw Kafka bytes) or "etl" (payload: the staged row as JSON, see
+  // sql/migrations/008_quarantine_etl_refusals.sql).
+  std::string stage = "ingest";
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
@@ -34,6 +37,8 @@ struct DeadLetterRow {
 };
 
 struct DeadLetterFilter {
+  // Only rows of this stage ("ingest" or "etl"); empty: both.
+  std::string stage;
   // Only rows with a reason starting with this ("amount.mismatch", "field.missing:items").
   std::string reason_prefix;
   // Include rows already replayed. Default: only those still quarantined.

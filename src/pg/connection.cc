@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -14,11 +15,23 @@
 namespace posflow::pg {
 namespace {
 
-// libpq messages end in a newline and sometimes span lines; we want one line.
+// libpq messages end in a newline and sometimes span lines; we want one short line: a
+// DETAIL can quote a whole row ("Failing row contains (...)"), so the line is cut at
+// kMaxServerMessageBytes (on a UTF-8 character boundary).
 std::string OneLine(std::string_view text) {
   std::string line;
   bool pending_space = false;
   for (char c : text) {
+    if (line.size() >= kMaxServerMessageBytes) {
+      while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0) == 0x80) {
+        line.pop_back();  // a continuation byte: drop the cut character whole
+      }
+      if (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0) == 0xC0) {
+        line.pop_back();
+      }
+      line += "\u2026";
+      return line;
+    }
     if (c == '\n' || c == '\r') {
       pending_space = !line.empty();
       continue;
@@ -129,12 +142,15 @@ Status Connection::ErrorFrom(pg_result* result, std::string_view what) {
   std::string reason = OneLine(result == nullptr ? PQerrorMessage(conn_.get())
                                                  : PQresultErrorMessage(result));
   if (result != nullptr) PQclear(result);
-  // Class 08 (connection exception) and 57P (operator intervention: shutdown, restart) mean the
-  // server went away; the caller reconnects and retries.
-  if (PQstatus(conn_.get()) != CONNECTION_OK || last_sqlstate_.rfind("08", 0) == 0 ||
-      last_sqlstate_.rfind("57P", 0) == 0) {
+  // The server went away (class 08, 57P) or the failure is worth retrying as it is (deadlock,
+  // serialization, resources, timeout): the caller reconnects and retries.
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
     return Status::Unavailable(std::string(what) + " on " + description_ +
                                ": connection lost: " + reason);
+  }
+  if (IsTransientSqlState(last_sqlstate_)) {
+    return Status::Unavailable(std::string(what) + " on " + description_ + ": " + reason +
+                               " [SQLSTATE " + last_sqlstate_ + ", transient]");
   }
   std::string message = std::string(what) + ": " + reason;
   if (!last_sqlstate_.empty()) message += " [SQLSTATE " + last_sqlstate_ + "]";
@@ -164,6 +180,54 @@ Result<QueryResult> Connection::Query(std::string_view sql,
   pg_result* result =
       PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
                    values.data(), nullptr, nullptr, /*resultFormat=*/0);
+  ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return ErrorFrom(result, "SQL failed");
+  }
+  return QueryResult(result);
+}
+
+Result<QueryResult> Connection::QueryWithTextArray(
+    std::string_view sql, const std::vector<std::string_view>& array,
+    const std::vector<std::optional<std::string>>& params) {
+  last_sqlstate_.clear();
+  // The binary form of a one-dimensional text[] (array_recv): ndim, has-nulls flag, element
+  // type, then per dimension its length and lower bound, then each element as length + bytes;
+  // all integers big-endian.
+  std::string binary;
+  auto put32 = [&binary](std::uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      binary.push_back(static_cast<char>((value >> shift) & 0xFF));
+    }
+  };
+  constexpr std::uint32_t kTextOid = 25;
+  constexpr std::uint32_t kTextArrayOid = 1009;
+  std::size_t bytes = 20;
+  for (std::string_view value : array) bytes += 4 + value.size();
+  binary.reserve(bytes);
+  put32(1);
+  put32(0);
+  put32(kTextOid);
+  put32(static_cast<std::uint32_t>(array.size()));
+  put32(1);
+  for (std::string_view value : array) {
+    put32(static_cast<std::uint32_t>(value.size()));
+    binary.append(value);
+  }
+  const std::string text(sql);
+  const int count = static_cast<int>(params.size() + 1);
+  std::vector<const char*> values{binary.data()};
+  std::vector<int> lengths{static_cast<int>(binary.size())};
+  std::vector<int> formats{1};
+  std::vector<unsigned int> types{kTextArrayOid};
+  for (const auto& param : params) {
+    values.push_back(param ? param->c_str() : nullptr);
+    lengths.push_back(0);
+    formats.push_back(0);
+    types.push_back(0);
+  }
+  pg_result* result = PQexecParams(conn_.get(), text.c_str(), count, types.data(), values.data(),
+                                   lengths.data(), formats.data(), /*resultFormat=*/0);
   ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return ErrorFrom(result, "SQL failed");
@@ -221,6 +285,19 @@ Result<bool> Connection::WaitForNotification(int timeout_ms) {
   }
   if (ready == 0) return false;
   return drain();
+}
+
+bool IsDataDependentSqlState(std::string_view sqlstate) {
+  for (std::string_view data_class : {"22", "23", "54", "P0"}) {
+    if (sqlstate.substr(0, 2) == data_class) return true;
+  }
+  return false;
+}
+
+bool IsTransientSqlState(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate.starts_with("53") ||
+         sqlstate.starts_with("57P") || sqlstate == "57014" || sqlstate == "40001" ||
+         sqlstate == "40P01";
 }
 
 std::string QuoteIdentifier(std::string_view identifier) {

@@ -73,8 +73,17 @@ class Connection {
   Status Execute(std::string_view sql);
 
   // Runs one statement with $1..$n text parameters (nullopt = NULL) and returns its rows.
+  // Text parameters travel as C strings: never pass message content here (a NUL would cut it;
+  // use QueryWithTextArray, whose array goes in binary form).
   Result<QueryResult> Query(std::string_view sql,
                             const std::vector<std::optional<std::string>>& params = {});
+
+  // Runs one statement whose $1 is a text[] sent in binary form (any bytes but NUL survive
+  // exactly; no literal is built from the values, so no value can break the statement) and
+  // whose $2..$n are `params` as in Query.
+  Result<QueryResult> QueryWithTextArray(std::string_view sql,
+                                         const std::vector<std::string_view>& array,
+                                         const std::vector<std::optional<std::string>>& params = {});
 
   // Runs `copy_sql` ("copy t (...) from stdin") and streams `data` (COPY text format) to it.
   // Failure: the server's refusal (SQLSTATE in last_sqlstate()), Unavailable when the
@@ -102,6 +111,21 @@ class Connection {
   std::string description_;
   std::string last_sqlstate_;
 };
+
+// Whether a failure's SQLSTATE says "this data" rather than "this server" or "this code":
+// class 22 (data exception), 23 (integrity constraint violation), 54 (program limit exceeded:
+// e.g. an index row too large) and P0 (raised by a PL/pgSQL function over the data). The
+// callers isolate the rows that cause such a failure instead of failing the whole batch.
+bool IsDataDependentSqlState(std::string_view sqlstate);
+
+// Whether a failure's SQLSTATE is worth retrying as it is: 08 (connection), 40001
+// (serialization), 40P01 (deadlock), 53 (insufficient resources), 57014 (statement timeout or
+// cancel), 57P (server shutdown). Connection reports these as Unavailable.
+bool IsTransientSqlState(std::string_view sqlstate);
+
+// The longest server message (characters) a Status carries: the rest is cut ("…"), so that no
+// error line echoes a whole parameter or row.
+inline constexpr std::size_t kMaxServerMessageBytes = 300;
 
 // Quotes `identifier` for SQL ("my table" -> "\"my table\"").
 std::string QuoteIdentifier(std::string_view identifier);

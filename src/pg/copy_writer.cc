@@ -114,6 +114,8 @@ void CopyWriter::TextArray(const std::vector<std::string_view>& values) {
         buffer_->append("\\t");
       } else if (c == '\n') {
         buffer_->append("\\n");
+      } else if (c == '\r') {
+        buffer_->append("\\r");
       } else if (c != '\0') {
         buffer_->push_back(c);
       }

@@ -5,6 +5,65 @@
 #include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
+namespace {
+
+// An ETL dead letter back into PostgreSQL staging, from its staged row, marked replayed: ONE
+// statement (data-modifying CTEs), so staging it and marking it commit together. The row keeps
+// its Kafka coordinates and gets a new ingested_at (its lines the same one).
+constexpr const char* kReplayEtlDeadLetterSql = R"sql(
+with letter as (
+  select convert_from(payload, 'UTF8')::jsonb as staged from ops.dead_letter
+  where dead_letter_id = $1 and stage = 'etl' and replayed_at is null
+    and payload_purged_at is null
+  for update),
+receipt as (
+  insert into staging.pos_transaction
+  select (jsonb_populate_record(null::staging.pos_transaction,
+            staged->'transaction' || jsonb_build_object('ingested_at', now()))).*
+  from letter
+  returning transaction_id, ingested_at),
+lines as (
+  insert into staging.pos_line
+  select (jsonb_populate_record(null::staging.pos_line,
+            line || jsonb_build_object('ingested_at', (select ingested_at from receipt)))).*
+  from letter, jsonb_array_elements(staged->'lines') line
+  returning 1),
+marked as (
+  update ops.dead_letter set replayed_at = now(), replayed_as = (select transaction_id from receipt)
+  where dead_letter_id = $1 and exists (select 1 from receipt)
+  returning 1)
+select (select transaction_id from receipt), (select count(*) from lines),
+       (select count(*) from marked)
+)sql";
+
+// Stages an ETL dead letter's row again (after whatever refused it was fixed).
+ReplayOutcome ReplayEtlDeadLetter(pg::Connection& connection, const ops::DeadLetterRow& letter,
+                                  Status* failure) {
+  ReplayOutcome outcome;
+  outcome.id = letter.id;
+  auto replayed = connection.Query(kReplayEtlDeadLetterSql, {std::to_string(letter.id)});
+  if (!replayed.ok()) {
+    if (replayed.status().code() == Status::Code::kFailedPrecondition) {
+      outcome.problems.push_back({"db.refused:" + connection.last_sqlstate(),
+                                  replayed.status().message()});
+    } else {
+      *failure = replayed.status().WithContext("replaying dead letter " +
+                                               std::to_string(letter.id));
+    }
+    return outcome;
+  }
+  if (replayed->IsNull(0, 0)) {
+    *failure = Status::Aborted("dead letter " + std::to_string(letter.id) +
+                               " was replayed or purged meanwhile; nothing staged");
+    return outcome;
+  }
+  outcome.transaction_id = replayed->Get(0, 0);
+  outcome.staged = true;
+  (void)connection.Execute("notify posflow_staged");
+  return outcome;
+}
+
+}  // namespace
 
 Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
                                                      const ReplayRequest& request) {
@@ -42,6 +101,21 @@ Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
     }
   }
 
+  for (const ops::DeadLetterRow& letter : letters) {
+    if (letter.stage != "etl") continue;
+    if (request.payload_override) {
+      return Status::InvalidArgument(
+          "dead letter " + std::to_string(letter.id) +
+          " was refused by the ETL: it is replayed from its staged row, without --payload-file");
+    }
+    if (staging::UsesMongoStaging(config)) {
+      return Status::InvalidArgument(
+          "dead letter " + std::to_string(letter.id) +
+          " was refused by the ETL: it goes back into PostgreSQL staging; replay it with "
+          "--staging postgres, then load it with posflow etl --once --staging postgres");
+    }
+  }
+
   event::Parser parser({.max_message_bytes = request.max_message_bytes});
   auto opened = staging::OpenStagingStore(config);
   if (!opened.ok()) return opened.status();
@@ -49,6 +123,12 @@ Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
   std::vector<ReplayOutcome> outcomes;
   // One transaction per dead letter: a refusal of one never holds back the others.
   for (const ops::DeadLetterRow& letter : letters) {
+    if (letter.stage == "etl") {
+      Status failure;
+      outcomes.push_back(ReplayEtlDeadLetter(*connection, letter, &failure));
+      if (!failure.ok()) return failure;
+      continue;
+    }
     ReplayOutcome outcome;
     outcome.id = letter.id;
     const std::string& payload = request.payload_override ? *request.payload_override

@@ -65,8 +65,9 @@ class EtlLoop {
       }
       delay = options_.retry_initial;
       SetHealth(true, "");
-      if (batch->transactions > 0 || batch->skipped > 0 || batch->more) {
-        if (batch->transactions > 0) {
+      if (batch->transactions > 0 || batch->quarantined > 0 || batch->skipped > 0 ||
+          batch->more) {
+        if (batch->transactions > 0 || batch->quarantined > 0) {
           Record(*batch, std::chrono::duration<double>(Clock::now() - started).count());
         }
         stats_.skipped += batch->transactions > 0 ? 0 : batch->skipped;
@@ -264,6 +265,11 @@ class EtlLoop {
     stats_.inferred_members += batch.inferred_members;
     stats_.partitions_created += batch.partitions_created;
     stats_.staging_purged += batch.staging_purged;
+    stats_.quarantined += batch.quarantined;
+    if (batch.quarantined > 0) {
+      spdlog::warn("etl: quarantined {} receipts PostgreSQL refused (posflow dlq list)",
+                   batch.quarantined);
+    }
     spdlog::info("etl: loaded {} transactions ({} lines) in {:.3f} s", batch.transactions,
                  batch.lines, seconds);
     if (metrics_ != nullptr) {
@@ -271,6 +277,9 @@ class EtlLoop {
                           static_cast<std::uint64_t>(batch.lines));
       metrics_->ObserveEtlBatch(static_cast<std::size_t>(batch.transactions), seconds);
       for (double age : batch.sale_to_load_seconds) metrics_->ObserveEventToWarehouse(age);
+      for (const std::string& reason : batch.quarantine_reasons) {
+        metrics_->AddDeadLettered(reason, 1);
+      }
     }
   }
 

@@ -54,6 +54,9 @@ struct EtlStats {
   std::int64_t inferred_members = 0;
   std::int64_t partitions_created = 0;
   std::int64_t staging_purged = 0;
+  // Receipts refused by PostgreSQL because of their content, quarantined (ops.dead_letter,
+  // stage 'etl') instead of loaded.
+  std::int64_t quarantined = 0;
 };
 
 // Runs the ETL until done (once), or until `stop` (follow; the batch in flight commits or rolls

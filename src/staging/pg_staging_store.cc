@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/text.h"
 #include "pg/copy_writer.h"
 #include "staging/staging_rows.h"
 
@@ -50,14 +51,20 @@ with progress as (
 select (select count(*) from advanced) + (select count(*) from created)
 )sql";
 
-// SQLSTATE classes meaning "this data", not "this server": 22 data exception, 23 integrity
-// constraint violation. Only those are worth bisecting for; 23505 (unique violation) is not
-// about the row but about a concurrent writer (see WriteBatch).
+// SQLSTATEs meaning "this data", not "this server" (pg::IsDataDependentSqlState: classes 22,
+// 23, 54, P0): only those are worth bisecting for. 23505 (unique violation) is not about the
+// row but about a concurrent writer (see WriteBatch).
 constexpr const char* kUniqueViolation = "23505";
 bool IsDataError(const std::string& sqlstate) {
-  return sqlstate != kUniqueViolation &&
-         (sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0);
+  return sqlstate != kUniqueViolation && pg::IsDataDependentSqlState(sqlstate);
 }
+
+// Bounds of a dead letter's stored reason code and of each problem's message in its details.
+constexpr std::size_t kMaxReasonBytes = 200;
+constexpr std::size_t kMaxDetailBytes = 1000;
+
+// How much of a transaction id a log line shows.
+constexpr std::size_t kLoggedIdBytes = 80;
 
 std::string ArrayLiteral(const std::vector<std::string>& values) {
   std::string literal = "{";
@@ -155,7 +162,7 @@ Status PgStagingStore::StageExternally(const Batch& batch, BatchResult* result) 
   for (auto& refusal : *refusals) {
     const ValidMessage& message = *messages[refusal.index];
     spdlog::warn("staging refused transaction {} ({} partition {} offset {}): {}",
-                 message.transaction->transaction_id, message.source.topic,
+                 StorableText(message.transaction->transaction_id, kLoggedIdBytes), message.source.topic,
                  message.source.partition, message.source.offset, refusal.problem.message);
     refused[refusal.index] = true;
     DeadLetter letter;
@@ -220,7 +227,7 @@ Status PgStagingStore::CopyValid(const Batch& batch, size_t begin, size_t end,
   if (end - begin == 1) {
     const ValidMessage& message = batch.valid[fresh_[begin]];
     spdlog::warn("PostgreSQL refused transaction {} ({} partition {} offset {}): {}",
-                 message.transaction->transaction_id, message.source.topic,
+                 StorableText(message.transaction->transaction_id, kLoggedIdBytes), message.source.topic,
                  message.source.partition, message.source.offset, status.message());
     DeadLetter refused;
     refused.source = message.source;
@@ -242,7 +249,7 @@ Status PgStagingStore::SplitFreshFromDuplicates(const Batch& batch) {
   if (batch.valid.empty()) return Status::Ok();
   // First occurrence in the batch wins; later ones are duplicates.
   std::unordered_set<std::string_view> in_batch;
-  std::vector<std::string> ids;
+  std::vector<std::string_view> ids;
   std::vector<size_t> candidates;
   for (size_t index = 0; index < batch.valid.size(); ++index) {
     const std::string& id = batch.valid[index].transaction->transaction_id;
@@ -253,9 +260,9 @@ Status PgStagingStore::SplitFreshFromDuplicates(const Batch& batch) {
       duplicates_.push_back(index);
     }
   }
-  auto seen = connection_->Query(
-      "select transaction_id from ops.transaction_seen where transaction_id = any($1::text[])",
-      {ArrayLiteral(ids)});
+  // The ids go in binary form: no literal is built from message content.
+  auto seen = connection_->QueryWithTextArray(
+      "select transaction_id from ops.transaction_seen where transaction_id = any($1)", ids);
   if (!seen.ok()) return seen.status().WithContext("looking up transaction ids");
   std::unordered_set<std::string> staged_before;
   for (int row = 0; row < seen->rows(); ++row) staged_before.emplace(seen->Get(row, 0));
@@ -299,13 +306,16 @@ Status PgStagingStore::CopyDeadLetters(const Batch& batch, const BatchResult& re
       row.Bytea(letter.key);
     }
     row.Bytea(letter.payload);
-    std::vector<std::string_view> codes;
+    // Reasons and details are ours, but may quote message content: stored in a form any text
+    // column takes (valid UTF-8, no NUL, bounded), so that no dead letter can be refused.
+    std::vector<std::string> storable_codes;
     std::string details;
     for (const event::Problem& problem : letter.problems) {
-      codes.push_back(problem.code);
+      storable_codes.push_back(StorableText(problem.code, kMaxReasonBytes));
       if (!details.empty()) details += '\n';
-      for (char c : problem.message) details += c == '\0' ? '?' : c;
+      details += StorableText(problem.message, kMaxDetailBytes);
     }
+    std::vector<std::string_view> codes(storable_codes.begin(), storable_codes.end());
     row.TextArray(codes);
     row.Text(details);
     row.EndRow();

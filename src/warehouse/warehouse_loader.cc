@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
+#include "common/text.h"
 #include "pg/advisory_lock.h"
 
 namespace posflow::warehouse {
@@ -40,6 +43,42 @@ create temp table if not exists etl_fact (
   sold_at           timestamptz not null,
   ingested_at       timestamptz not null
 ) on commit delete rows;
+create temp table if not exists etl_hold_tx (like staging.pos_transaction) on commit delete rows;
+create temp table if not exists etl_hold_line (like staging.pos_line including defaults)
+  on commit delete rows;
+)sql";
+
+// A refused batch's rows wait in etl_hold_* while parts of it are loaded (LoadIsolatingRefusals).
+constexpr const char* kHoldBatchSql = R"sql(
+insert into etl_hold_tx select * from etl_tx;
+insert into etl_hold_line select * from etl_line;
+delete from etl_tx;
+delete from etl_line;
+)sql";
+constexpr const char* kTakeHeldReceiptsSql =
+    "insert into etl_tx select * from etl_hold_tx where transaction_id = any($1)";
+constexpr const char* kTakeHeldLinesSql =
+    "insert into etl_line select * from etl_hold_line where transaction_id = any($1)";
+constexpr const char* kClearPartSql =
+    "delete from etl_tx; delete from etl_line; delete from etl_fact";
+
+// One refused receipt to the quarantine: its staged row (receipt and lines, as JSON) with its
+// Kafka coordinates. Again after a crash (a redelivering source) or a replay: the same row.
+constexpr const char* kQuarantineSql = R"sql(
+insert into ops.dead_letter as d (stage, topic, kafka_partition, kafka_offset, message_key,
+                                  payload, reasons, details)
+select 'etl', t.topic, t.kafka_partition, t.kafka_offset, null,
+       convert_to(jsonb_build_object(
+         'transaction', to_jsonb(t),
+         'lines', coalesce((select jsonb_agg(to_jsonb(l) order by l.line_number)
+                            from etl_hold_line l where l.transaction_id = t.transaction_id),
+                           '[]'::jsonb))::text, 'UTF8'),
+       array[$2], $3
+from etl_hold_tx t where t.transaction_id = any($1)
+on conflict (stage, topic, kafka_partition, kafka_offset) do update
+set payload = excluded.payload, reasons = excluded.reasons, details = excluded.details,
+    first_seen_at = now(), replayed_at = null, replayed_as = null, payload_purged_at = null,
+    purged_payload_bytes = null
 )sql";
 
 // The oldest staged receipts and their lines, out of staging and into the batch, in the batch's
@@ -399,14 +438,103 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
     if (!counts.ok()) return counts.status();
     load.skipped = staged - counts->transactions;
   }
-  const BatchCounts batch = *counts;
-  if (batch.transactions == 0) return load;
+  if (counts->transactions == 0) return load;
+
+  // The whole batch first, under a savepoint: a refusal caused by some receipts' content rolls
+  // back to it, and the batch is loaded again in parts that isolate those receipts.
+  Status status = connection_.Execute("savepoint etl_batch");
+  if (!status.ok()) return status.WithContext("starting an ETL batch");
+  status = LoadTempRows(*counts, &load);
+  if (status.ok()) {
+    status = connection_.Execute("release savepoint etl_batch");
+    if (!status.ok()) return status.WithContext("ending an ETL batch");
+    return load;
+  }
+  if (!IsRefusal(status)) return status;
+  spdlog::warn("ETL: a batch of {} receipts was refused ({}); isolating the receipts refused",
+               counts->transactions, status.message());
+  status = connection_.Execute("rollback to savepoint etl_batch; release savepoint etl_batch");
+  if (!status.ok()) return status.WithContext("rolling back a refused ETL batch");
+  BatchLoad isolated;
+  isolated.skipped = load.skipped;
+  status = LoadIsolatingRefusals(&isolated);
+  if (!status.ok()) return status;
+  return isolated;
+}
+
+bool WarehouseLoader::IsRefusal(const Status& status) const {
+  if (status.code() == Status::Code::kCorruption) return true;  // receipts that did not resolve
+  return status.code() == Status::Code::kFailedPrecondition &&
+         pg::IsDataDependentSqlState(connection_.last_sqlstate());
+}
+
+Status WarehouseLoader::LoadIsolatingRefusals(BatchLoad* load) {
+  auto ids = connection_.Query("select transaction_id from etl_tx order by transaction_id");
+  if (!ids.ok()) return ids.status().WithContext("listing a refused batch's receipts");
+  std::vector<std::string> receipt_ids;
+  receipt_ids.reserve(static_cast<std::size_t>(ids->rows()));
+  for (int row = 0; row < ids->rows(); ++row) receipt_ids.emplace_back(ids->Get(row, 0));
+  Status status = connection_.Execute(kHoldBatchSql);
+  if (!status.ok()) return status.WithContext("holding a refused batch");
+  return LoadPart(receipt_ids, 0, receipt_ids.size(), load);
+}
+
+Status WarehouseLoader::LoadPart(const std::vector<std::string>& ids, std::size_t begin,
+                                 std::size_t end, BatchLoad* load) {
+  const std::vector<std::string_view> part(ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                                           ids.begin() + static_cast<std::ptrdiff_t>(end));
+  for (const char* take : {kTakeHeldReceiptsSql, kTakeHeldLinesSql}) {
+    auto taken = connection_.QueryWithTextArray(take, part);
+    if (!taken.ok()) return taken.status().WithContext("taking part of a refused batch");
+  }
+  Status status = connection_.Execute("savepoint etl_part");
+  if (!status.ok()) return status.WithContext("loading part of a refused batch");
+  BatchLoad part_load;
+  auto counts = CountBatch();
+  status = counts.ok() ? LoadTempRows(*counts, &part_load) : counts.status();
+  if (status.ok()) {
+    status = connection_.Execute("release savepoint etl_part");
+    if (status.ok()) status = connection_.Execute(kClearPartSql);
+    if (!status.ok()) return status.WithContext("loading part of a refused batch");
+    load->transactions += part_load.transactions;
+    load->lines += part_load.lines;
+    load->inferred_members += part_load.inferred_members;
+    load->partitions_created += part_load.partitions_created;
+    load->sale_to_load_seconds.insert(load->sale_to_load_seconds.end(),
+                                      part_load.sale_to_load_seconds.begin(),
+                                      part_load.sale_to_load_seconds.end());
+    return Status::Ok();
+  }
+  if (!IsRefusal(status)) return status;
+  const std::string reason =
+      "etl.refused:" + (status.code() == Status::Code::kCorruption
+                            ? std::string("unresolved")
+                            : connection_.last_sqlstate());
+  Status cleared = connection_.Execute("rollback to savepoint etl_part; release savepoint etl_part");
+  if (cleared.ok()) cleared = connection_.Execute(kClearPartSql);
+  if (!cleared.ok()) return cleared.WithContext("rolling back part of a refused batch");
+  if (end - begin > 1) {
+    const std::size_t middle = begin + (end - begin) / 2;
+    status = LoadPart(ids, begin, middle, load);
+    if (!status.ok()) return status;
+    return LoadPart(ids, middle, end, load);
+  }
+  const std::string details = StorableText(status.message(), 1000);
+  spdlog::warn("ETL: quarantined receipt {} ({}): {}", StorableText(ids[begin], 80), reason,
+               details);
+  auto quarantined = connection_.QueryWithTextArray(kQuarantineSql, part, {reason, details});
+  if (!quarantined.ok()) return quarantined.status().WithContext("quarantining a refused receipt");
+  ++load->quarantined;
+  load->quarantine_reasons.push_back(reason);
+  return Status::Ok();
+}
+
+Status WarehouseLoader::LoadTempRows(const BatchCounts& batch, BatchLoad* load) {
   if (batch.announced_lines != batch.lines) {
     return Status::Corruption(
         "ETL: the batch's " + std::to_string(batch.transactions) + " receipts have " +
         std::to_string(batch.announced_lines) + " lines but " + std::to_string(batch.lines) +
-        " staged lines came with them (a line's ingested_at must equal its receipt's); batch "
-        "not loaded");
+        " staged lines came with them (a line's ingested_at must equal its receipt's)");
   }
 
   auto resolved = connection_.Query(kResolveItemOnlyLinesSql);
@@ -415,18 +543,18 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
        {kInferStoresSql, kInferPaymentTypesSql, kInferCustomersSql, kInferProductsSql}) {
     auto inferred = connection_.Query(infer);
     if (!inferred.ok()) return inferred.status().WithContext("inferring dimension members");
-    load.inferred_members += inferred->AffectedRows();
+    load->inferred_members += inferred->AffectedRows();
   }
   auto partitions = Count(kEnsurePartitionsSql);
   if (!partitions.ok()) return partitions.status().WithContext("creating month partitions");
-  load.partitions_created = *partitions;
+  load->partitions_created += *partitions;
 
   auto facts = connection_.Query(kResolveFactsSql);
   if (!facts.ok()) return facts.status().WithContext("resolving the receipts' keys");
   if (facts->AffectedRows() != batch.transactions) {
     return Status::Corruption("ETL: " + std::to_string(batch.transactions) + " receipts but only " +
                               std::to_string(facts->AffectedRows()) +
-                              " resolved their store/payment keys or lines; batch not loaded");
+                              " resolved their store/payment keys or lines");
   }
   auto transaction_facts = connection_.Query(kInsertTransactionFactsSql);
   if (!transaction_facts.ok()) {
@@ -437,7 +565,7 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   if (line_facts->AffectedRows() != batch.lines) {
     return Status::Corruption("ETL: " + std::to_string(batch.lines) + " lines but only " +
                               std::to_string(line_facts->AffectedRows()) +
-                              " resolved a product version; batch not loaded");
+                              " resolved a product version");
   }
   Status status = connection_.Execute(kUpdateAggregatesSql);
   if (!status.ok()) return status.WithContext("updating the aggregates");
@@ -448,14 +576,14 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   auto ages = connection_.Query(
       "select extract(epoch from clock_timestamp() - sold_at)::float8 from etl_fact");
   if (!ages.ok()) return ages.status().WithContext("reading the batch's sale instants");
-  load.sale_to_load_seconds.reserve(static_cast<std::size_t>(ages->rows()));
+  load->sale_to_load_seconds.reserve(static_cast<std::size_t>(ages->rows()));
   for (int row = 0; row < ages->rows(); ++row) {
     const std::string_view text = ages->Get(row, 0);
-    load.sale_to_load_seconds.push_back(std::strtod(std::string(text).c_str(), nullptr));
+    load->sale_to_load_seconds.push_back(std::strtod(std::string(text).c_str(), nullptr));
   }
-  load.transactions = batch.transactions;
-  load.lines = batch.lines;
-  return load;
+  load->transactions = batch.transactions;
+  load->lines = batch.lines;
+  return Status::Ok();
 }
 
 Status AcquireEtlLock(pg::Connection& connection) {

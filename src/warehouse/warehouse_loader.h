@@ -39,8 +39,16 @@
 //     or return movement of each line is its line fact (the view inventory.movement), not
 //     stored a second time.
 //   - Month partitions missing for a batch's sale months are created in the batch.
-//   - Every written line is checked to have resolved its keys: a count mismatch aborts the batch
-//     (Corruption) rather than dropping a sale.
+//   - Every written line is checked to have resolved its keys: a count mismatch refuses the
+//     batch rather than dropping a sale.
+//   - Quarantine: when PostgreSQL refuses the batch because of some receipts' content (a
+//     data-dependent SQLSTATE: pg::IsDataDependentSqlState, e.g. 54000 for a key too large for
+//     its index, 22003 for an aggregate that overflows) or some receipts do not resolve, the
+//     batch is loaded again in halves under savepoints, down to the single receipts refused;
+//     each of those moves to ops.dead_letter (stage 'etl', reason etl.refused:<SQLSTATE> or
+//     etl.refused:unresolved, its Kafka coordinates, its staged row as JSON) in the batch's
+//     transaction, and the rest loads. Other failures (lost connection, a missing table) fail
+//     the batch as before.
 //
 // Thread-safety: a loader uses its connection exclusively; one ETL per database at a time
 // (AcquireEtlLock).
@@ -79,6 +87,11 @@ struct BatchLoad {
   std::int64_t inferred_members = 0;    // dimension rows inferred
   std::int64_t partitions_created = 0;
   std::int64_t staging_purged = 0;      // kept staging rows purged past the retention
+  // Receipts PostgreSQL refused to load because of their content, moved to the quarantine
+  // (ops.dead_letter, stage 'etl') in the batch's transaction; one reason code each
+  // ("etl.refused:<SQLSTATE>", or "etl.refused:unresolved" when its keys did not resolve).
+  std::int64_t quarantined = 0;
+  std::vector<std::string> quarantine_reasons;
   bool more = false;                    // the source has more to load right away
   // Per receipt: seconds from its sale instant to the batch's last statement (for the
   // event-to-warehouse histogram; the commit follows within milliseconds).
@@ -108,15 +121,30 @@ class WarehouseLoader {
   void Rollback();
 
  private:
-  // Loads what etl_tx/etl_line hold, inside the open transaction (does not commit).
-  Result<BatchLoad> LoadStagedRows();
-  Result<std::int64_t> Count(const char* sql);
   // The batch's receipts, the lines they announce (Σ line_count) and the lines in etl_line.
   struct BatchCounts {
     std::int64_t transactions = 0;
     std::int64_t announced_lines = 0;
     std::int64_t lines = 0;
   };
+
+  // Loads what etl_tx/etl_line hold, inside the open transaction (does not commit). When
+  // PostgreSQL refuses the batch because of some receipts' content, those receipts are found by
+  // bisection and quarantined, and the rest is loaded.
+  Result<BatchLoad> LoadStagedRows();
+  // The batch's statements over what etl_tx/etl_line hold (`batch` counts them); adds to
+  // `load`. Leaves etl_fact filled.
+  Status LoadTempRows(const BatchCounts& batch, BatchLoad* load);
+  // Whether `status` (from LoadTempRows) is a refusal caused by the rows' content: a
+  // data-dependent SQLSTATE (pg::IsDataDependentSqlState) or receipts that did not resolve.
+  bool IsRefusal(const Status& status) const;
+  // After a refusal (rolled back): moves the batch to etl_hold_* and loads it in parts.
+  Status LoadIsolatingRefusals(BatchLoad* load);
+  // Loads the held receipts ids[begin, end) under a savepoint; refused, it halves the part,
+  // down to single receipts, which it quarantines.
+  Status LoadPart(const std::vector<std::string>& ids, std::size_t begin, std::size_t end,
+                  BatchLoad* load);
+  Result<std::int64_t> Count(const char* sql);
   Result<BatchCounts> CountBatch();
 
   pg::Connection& connection_;
