@@ -18,6 +18,7 @@
 #include "cli/init_command.h"
 #include "cli/inventory_command.h"
 #include "cli/maintain_command.h"
+#include "cli/offsets_command.h"
 #include "cli/produce_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
@@ -76,6 +77,7 @@ int Main(int argc, char** argv) {
   RegisterEtlCommand(app, &run);
   RegisterRunCommand(app, &run);
   RegisterCheckCommand(app, &run);
+  RegisterOffsetsCommand(app, &run);
   RegisterDlqCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterProduceCommand(app, &run);

@@ -35,6 +35,8 @@ std::string* Field(Config& config, const std::string& key) {
   if (key == "db") return &config.db;
   if (key == "staging") return &config.staging;
   if (key == "metrics_addr") return &config.metrics_addr;
+  if (key == "db_statement_timeout_ms") return &config.db_statement_timeout_ms;
+  if (key == "db_idle_in_transaction_timeout_ms") return &config.db_idle_in_transaction_timeout_ms;
   return nullptr;
 }
 
@@ -143,8 +145,14 @@ bool IsValidHostPort(const std::string& address) {
 }  // namespace
 
 const std::vector<std::string>& ConfigKeys() {
-  static const std::vector<std::string> kKeys = {"brokers", "topic",   "group",
-                                                 "db",      "staging", "metrics_addr"};
+  static const std::vector<std::string> kKeys = {"brokers",
+                                                 "topic",
+                                                 "group",
+                                                 "db",
+                                                 "staging",
+                                                 "metrics_addr",
+                                                 "db_statement_timeout_ms",
+                                                 "db_idle_in_transaction_timeout_ms"};
   return kKeys;
 }
 
@@ -325,6 +333,18 @@ Status Config::Validate() const {
   }
   for (const auto& [key, value] : kafka_options) {
     if (key.empty()) return Status::InvalidArgument("kafka option with an empty name");
+  }
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"db_statement_timeout_ms",
+                                                   &db_statement_timeout_ms},
+        {"db_idle_in_transaction_timeout_ms", &db_idle_in_transaction_timeout_ms}}) {
+    const bool digits = !value->empty() && value->size() <= 9 &&
+                        std::all_of(value->begin(), value->end(),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
+      return Status::InvalidArgument(std::string(key) + ": '" + *value +
+                                     "' is not a number of milliseconds (0: no limit)");
+    }
   }
   return Status::Ok();
 }

@@ -33,6 +33,15 @@ struct Config {
   std::string db_password;
   // Staging backend: "postgres" (tables in `db`), or a "mongodb://host:port/db" URI.
   std::string staging = "postgres";
+  // PostgreSQL session limits of the pipeline's connections, in milliseconds (0: none), so that
+  // a zombie's open transaction or a hung statement cannot hold the locks a new owner needs
+  // for long. statement_timeout: any one statement; default 300 000 (5 min: an ETL batch
+  // statement takes well under a second). idle_in_transaction_session_timeout: a session idle
+  // inside a transaction is ended; default 60 000. A `options=` parameter in `db` replaces
+  // both. (TCP keepalives are on: idle 30 s, interval 10 s, 3 probes; keepalives_* parameters
+  // in `db` override them.)
+  std::string db_statement_timeout_ms = "300000";
+  std::string db_idle_in_transaction_timeout_ms = "60000";
   // Address of the Prometheus /metrics and /healthz endpoint, "host:port"; "off" disables it.
   std::string metrics_addr = "127.0.0.1:9464";
   // Extra librdkafka properties (TLS, SASL, tuning), applied in this order after posflow's own.
@@ -49,7 +58,8 @@ struct Config {
 };
 
 // The names of the scalar keys, as used in YAML and (upper-cased, POSFLOW_ prefix) in the
-// environment: brokers, topic, group, db, staging, metrics_addr.
+// environment: brokers, topic, group, db, staging, metrics_addr, db_statement_timeout_ms,
+// db_idle_in_transaction_timeout_ms.
 const std::vector<std::string>& ConfigKeys();
 
 // Everything LoadConfig reads, injectable for tests.

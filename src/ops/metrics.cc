@@ -7,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <netdb.h>
@@ -171,6 +172,7 @@ struct Metrics::Impl {
     bool healthy = true;
     std::string reason;
   };
+  using SteadyClock = std::chrono::steady_clock;
 
   Impl()
       : consumed(prometheus::BuildCounter()
@@ -239,7 +241,11 @@ struct Metrics::Impl {
         component_healthy(prometheus::BuildGauge()
                               .Name("posflow_component_healthy")
                               .Help("1 when the component last reported healthy, 0 otherwise.")
-                              .Register(registry)) {
+                              .Register(registry)),
+        last_commit(prometheus::BuildGauge()
+                        .Name("posflow_last_commit_timestamp_seconds")
+                        .Help("Unix time of the component's last committed batch.")
+                        .Register(registry)) {
     prometheus::BuildGauge()
         .Name("posflow_build_info")
         .Help("The version of this build; always 1.")
@@ -315,7 +321,14 @@ struct Metrics::Impl {
         }
       }
     }
-    return unhealthy.empty() ? "ok\n" : "unhealthy: " + unhealthy + "\n";
+    std::string text = unhealthy.empty() ? "ok\n" : "unhealthy: " + unhealthy + "\n";
+    std::lock_guard<std::mutex> lock(health_mutex);
+    const auto now = SteadyClock::now();
+    for (const auto& [component, at] : last_commits) {
+      const std::chrono::duration<double> age = now - at;
+      text += fmt::format("{}: last commit {:.1f} s ago\n", component, age.count());
+    }
+    return text;
   }
 
   std::string Render() const {
@@ -356,8 +369,9 @@ struct Metrics::Impl {
     if (!IsGetOrHead(connection)) {
       return Respond(connection, 405, kPlainContentType, "method not allowed\n");
     }
-    std::string text = static_cast<Impl*>(impl)->HealthText();
-    const int status = text == "ok\n" ? 200 : 503;
+    const auto* self = static_cast<Impl*>(impl);
+    std::string text = self->HealthText();
+    const int status = text.rfind("ok\n", 0) == 0 ? 200 : 503;
     return Respond(connection, status, kPlainContentType, text);
   }
 
@@ -391,6 +405,7 @@ struct Metrics::Impl {
   prometheus::Histogram& etl_batch_seconds;
   prometheus::Histogram& etl_batch_transactions;
   prometheus::Family<prometheus::Gauge>& component_healthy;
+  prometheus::Family<prometheus::Gauge>& last_commit;
 
   // Counters handed out by dead_letters, by label; also the cardinality cap's ledger.
   std::mutex dead_letters_mutex;
@@ -403,6 +418,8 @@ struct Metrics::Impl {
 
   mutable std::mutex health_mutex;
   std::map<std::string, ComponentHealth, std::less<>> health POSFLOW_GUARDED_BY(health_mutex);
+  std::map<std::string, SteadyClock::time_point, std::less<>> last_commits
+      POSFLOW_GUARDED_BY(health_mutex);
 
   mg_callbacks callbacks{};
   mg_context* context = nullptr;  // null when "off"
@@ -554,6 +571,14 @@ void Metrics::SetHealth(std::string_view component, bool healthy, std::string_vi
   it->second.reason = healthy ? std::string() : OneLine(reason);
   // Under the same lock, so that racing calls for one component leave gauge and map agreeing.
   impl_->component_healthy.Add({{"component", std::string(component)}}).Set(healthy ? 1 : 0);
+}
+
+void Metrics::RecordCommit(std::string_view component) {
+  std::lock_guard<std::mutex> lock(impl_->health_mutex);
+  impl_->last_commits.insert_or_assign(std::string(component), Impl::SteadyClock::now());
+  const std::chrono::duration<double> since_epoch =
+      std::chrono::system_clock::now().time_since_epoch();
+  impl_->last_commit.Add({{"component", std::string(component)}}).Set(since_epoch.count());
 }
 
 bool Metrics::healthy() const {

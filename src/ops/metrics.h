@@ -6,7 +6,9 @@
 // Endpoints (when an address is given):
 //   GET /metrics  Prometheus text exposition format 0.0.4 (the text Render() returns).
 //   GET /healthz  200 "ok\n" when every component is healthy, otherwise
-//                 503 "unhealthy: <component>: <reason>[; <component>: <reason> ...]\n".
+//                 503 "unhealthy: <component>: <reason>[; <component>: <reason> ...]\n";
+//                 then one line per component that committed a batch (RecordCommit):
+//                 "<component>: last commit <seconds> s ago\n".
 // Other paths answer 404, other methods 405 (HEAD is answered like GET, without a body).
 //
 // Series (metric names are stable: dashboards and alerts use them):
@@ -26,6 +28,7 @@
 //   posflow_etl_batch_seconds                        histogram: ETL batch duration
 //   posflow_etl_batch_transactions                   histogram: transactions per ETL batch
 //   posflow_component_healthy{component}             1 healthy, 0 not (one per SetHealth name)
+//   posflow_last_commit_timestamp_seconds{component} Unix time of the last committed batch
 //
 // Histogram buckets (upper bounds; +Inf is implicit):
 //   posflow_batch_messages, posflow_etl_batch_transactions:
@@ -115,6 +118,9 @@ class Metrics {
   // Records `component`'s state ("postgres", "kafka", "ingest" ...), replacing the previous one.
   // `reason` says what is wrong when !healthy; it is shown on /healthz (newlines become spaces).
   void SetHealth(std::string_view component, bool healthy, std::string_view reason = "");
+  // `component` ("ingest", "etl") committed a batch now: /healthz shows the age of its last
+  // commit (a healthy but stuck pipeline shows a growing age).
+  void RecordCommit(std::string_view component);
   // True when every component that called SetHealth last said healthy (true when none did).
   bool healthy() const;
   // The /healthz body: "ok\n" or "unhealthy: ...\n" as described at the top.

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <cerrno>
 #include <cstring>
@@ -57,6 +58,10 @@ ConnectionOptions OptionsFromConfig(const Config& config) {
   options.url = config.db;
   options.user = config.db_user;
   options.password = config.db_password;
+  // Validated as digits by Config::Validate.
+  options.statement_timeout_ms = std::atol(config.db_statement_timeout_ms.c_str());
+  options.idle_in_transaction_timeout_ms =
+      std::atol(config.db_idle_in_transaction_timeout_ms.c_str());
   return options;
 }
 
@@ -105,6 +110,24 @@ Result<Connection> Connection::Open(const ConnectionOptions& options) {
   };
   add("user", options.user);
   add("password", options.password);
+  std::string session;
+  if (options.statement_timeout_ms > 0) {
+    session += "-c statement_timeout=" + std::to_string(options.statement_timeout_ms);
+  }
+  if (options.idle_in_transaction_timeout_ms > 0) {
+    if (!session.empty()) session += ' ';
+    session += "-c idle_in_transaction_session_timeout=" +
+               std::to_string(options.idle_in_transaction_timeout_ms);
+  }
+  add("options", session);
+  // `add` keeps pointers: the values must outlive PQconnectdbParams.
+  static const std::string kOn = "1", kIdle = "30", kInterval = "10", kCount = "3";
+  if (options.keepalives) {
+    add("keepalives", kOn);
+    add("keepalives_idle", kIdle);
+    add("keepalives_interval", kInterval);
+    add("keepalives_count", kCount);
+  }
   add("dbname", options.url);
   add("dbname", options.database_override);
   add("application_name", options.application_name);

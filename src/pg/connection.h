@@ -31,6 +31,14 @@ struct ConnectionOptions {
   std::string application_name = "posflow";
   // Seconds to wait for the server to answer the connection. Default 10.
   int connect_timeout_seconds = 10;
+  // Session limits in milliseconds (0: the server's default, none): statement_timeout and
+  // idle_in_transaction_session_timeout, sent as the connection's `options` (one in the URL
+  // replaces them). Default 0; OptionsFromConfig takes the configuration's.
+  long statement_timeout_ms = 0;
+  long idle_in_transaction_timeout_ms = 0;
+  // TCP keepalives (libpq keepalives*), so that a peer gone silent is noticed in about a
+  // minute; parameters in the URL override them. Default on: idle 30 s, every 10 s, 3 probes.
+  bool keepalives = true;
 };
 
 // Options from the configuration's db URL and seed credentials.

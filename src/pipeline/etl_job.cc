@@ -273,6 +273,7 @@ class EtlLoop {
     spdlog::info("etl: loaded {} transactions ({} lines) in {:.3f} s", batch.transactions,
                  batch.lines, seconds);
     if (metrics_ != nullptr) {
+      metrics_->RecordCommit(kHealthComponent);
       metrics_->AddLoaded(static_cast<std::uint64_t>(batch.transactions),
                           static_cast<std::uint64_t>(batch.lines));
       metrics_->ObserveEtlBatch(static_cast<std::size_t>(batch.transactions), seconds);

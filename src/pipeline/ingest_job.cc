@@ -6,9 +6,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
+#include "common/text.h"
 #include "event/parser.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
@@ -23,6 +25,13 @@ using Clock = std::chrono::steady_clock;
 using staging::PartitionKey;
 
 constexpr std::string_view kHealthComponent = "ingest";
+
+kafka::ProducerOptions DeadLetterProducerOptions() {
+  kafka::ProducerOptions options;
+  options.linger_ms = 5;
+  options.delivery_timeout = std::chrono::seconds(10);
+  return options;
+}
 
 class IngestLoop : public kafka::RebalanceListener {
  public:
@@ -55,8 +64,21 @@ class IngestLoop : public kafka::RebalanceListener {
  private:
   // Writes the pending batch. Returns a failure only when the job must end.
   Status FlushBatch();
+  // Makes every partition's messages in the pending batch start exactly at its stored next
+  // offset (exactly-once, tightened): messages below it (redelivered after a seek) leave the
+  // batch; a partition whose first message lies beyond it is moved back there and leaves the
+  // batch, unless Kafka no longer holds the offsets in between (retention) or the same gap came
+  // back after that move (offsets that hold no deliverable message: transaction markers,
+  // compaction). Failure, which ends the job: the topic was recreated (Kafka's offsets end
+  // below the stored one), or a partition cannot be moved.
+  Status AlignBatchWithStoredOffsets();
+  // Moves the consumer of `key` to `offset`; retried a few times. Failure ends the job.
+  Status SeekOrFail(const PartitionKey& key, std::int64_t offset);
   // Publishes dead letters to "<topic>.dlq" and waits for the broker's acknowledgement.
+  // Retried with a new producer after a failure; a payload over
+  // options_.dead_letter_max_payload_bytes is published cut, with headers saying so.
   Status PublishDeadLetters(const std::vector<staging::DeadLetter>& letters);
+  Status PublishOnce(const std::vector<staging::DeadLetter>& letters);
   // Re-reads the store's offsets of the batch's partitions and moves the consumer there.
   void Refence(const staging::Batch& batch);
   // Waits `delay` unless stopped first. Returns false when stopped.
@@ -84,6 +106,9 @@ class IngestLoop : public kafka::RebalanceListener {
   std::size_t pending_bytes_ = 0;
   Clock::time_point batch_deadline_;
   std::vector<event::Transaction> transactions_;  // parsed batch, reused
+  // Per partition, the first offset of a gap this member moved back from once (see
+  // AlignBatchWithStoredOffsets); the same gap again is accepted.
+  std::map<PartitionKey, std::int64_t> gap_moved_back_;
   IngestStats stats_;
   Status fatal_;  // set by a callback that cannot return a Status
 };
@@ -169,36 +194,168 @@ void IngestLoop::Refence(const staging::Batch& batch) {
     const std::int64_t next =
         stored == offsets->end() ? kafka::TopicPartitionOffset::kBeginning : stored->second;
     owned->second = stored == offsets->end() ? staging::kNoOffset : stored->second;
-    Status status = consumer_->Seek({key.topic, key.partition, next});
-    if (!status.ok()) spdlog::error("ingest: {}", status.message());
+    Status status = SeekOrFail(key, next);
+    if (!status.ok() && fatal_.ok()) fatal_ = status;
   }
 }
 
-Status IngestLoop::PublishDeadLetters(const std::vector<staging::DeadLetter>& letters) {
-  if (!dead_letter_producer_ || letters.empty()) return Status::Ok();
-  auto publish = [&](const staging::DeadLetter& letter) -> Status {
+Status IngestLoop::SeekOrFail(const PartitionKey& key, std::int64_t offset) {
+  constexpr int kAttempts = 3;
+  std::chrono::milliseconds delay = options_.retry_initial;
+  for (int attempt = 1;; ++attempt) {
+    Status status = consumer_->Seek({key.topic, key.partition, offset});
+    if (status.ok()) return status;
+    spdlog::error("ingest: {} (attempt {} of {})", status.message(), attempt, kAttempts);
+    if (attempt == kAttempts || !Backoff(delay)) {
+      // Consuming on from wherever the consumer stands would skip or repeat messages.
+      return Status::Unavailable(status.message() +
+                                 ": cannot move the consumer to the stored offset " +
+                                 std::to_string(offset) + "; stopping rather than consuming "
+                                 "from elsewhere (restart ingest)");
+    }
+    delay = std::min(delay * 2, options_.retry_max);
+  }
+}
+
+Status IngestLoop::AlignBatchWithStoredOffsets() {
+  std::map<PartitionKey, std::int64_t> first_offsets;
+  for (const kafka::Message& message : pending_) {
+    const PartitionKey key{std::string(message.topic()), message.partition()};
+    auto [entry, inserted] = first_offsets.emplace(key, message.offset());
+    if (!inserted) entry->second = std::min(entry->second, message.offset());
+  }
+  std::set<PartitionKey> dropped;  // partitions whose messages leave the batch
+  std::map<PartitionKey, std::int64_t> below;  // partitions with messages below the stored offset
+  for (const auto& [key, first] : first_offsets) {
+    const std::int64_t stored = stored_.at(key);
+    if (stored == staging::kNoOffset || first == stored) {
+      gap_moved_back_.erase(key);
+      continue;
+    }
+    std::int64_t low = -1;
+    std::int64_t high = -1;
+    const bool known =
+        consumer_->QueryWatermarks(key.topic, key.partition, std::chrono::seconds(5), &low, &high)
+            .ok();
+    if (first < stored) {
+      if (known && high < stored) {
+        return Status::FailedPrecondition(
+            key.topic + "[" + std::to_string(key.partition) + "]: Kafka's offsets end at " +
+            std::to_string(high) + " but ingest stored " + std::to_string(stored) +
+            " as the next to read: the topic was deleted and recreated (or truncated), so its "
+            "new offsets cannot be told from the old ones. To consume the new topic from its "
+            "beginning, keeping the old records under another name, run: posflow offsets "
+            "archive --topic " + key.topic);
+      }
+      below[key] = stored;
+      continue;
+    }
+    // first > stored: the offsets in between never reached this batch.
+    if (known && low > stored) {
+      spdlog::error("ingest: {}[{}]: offsets {} to {} were deleted by Kafka's retention before "
+                    "ingest read them: those messages are lost (posflow check will show the "
+                    "gap)",
+                    key.topic, key.partition, stored, low - 1);
+      gap_moved_back_.erase(key);
+      continue;
+    }
+    auto moved = gap_moved_back_.find(key);
+    if (moved != gap_moved_back_.end() && moved->second == first) {
+      spdlog::warn("ingest: {}[{}]: offsets {} to {} hold no message Kafka delivers "
+                   "(transaction markers or compaction); going on from {}",
+                   key.topic, key.partition, stored, first - 1, first);
+      gap_moved_back_.erase(moved);
+      continue;
+    }
+    spdlog::warn("ingest: {}[{}]: the batch starts at {} but the stored next offset is {}; "
+                 "moving back there",
+                 key.topic, key.partition, first, stored);
+    gap_moved_back_[key] = first;
+    POSFLOW_RETURN_IF_ERROR(SeekOrFail(key, stored));
+    dropped.insert(key);
+  }
+  if (dropped.empty() && below.empty()) return Status::Ok();
+  const size_t before = pending_.size();
+  std::erase_if(pending_, [&](const kafka::Message& message) {
+    const PartitionKey key{std::string(message.topic()), message.partition()};
+    if (dropped.count(key) != 0) return true;
+    auto stored = below.find(key);
+    return stored != below.end() && message.offset() < stored->second;
+  });
+  pending_bytes_ = 0;
+  for (const auto& message : pending_) pending_bytes_ += message.payload().size();
+  spdlog::warn("ingest: {} messages left the batch to keep each partition exactly at its stored "
+               "offset",
+               before - pending_.size());
+  // What is left of a partition that had messages below its offset must start at it.
+  if (!below.empty() && !pending_.empty()) return AlignBatchWithStoredOffsets();
+  return Status::Ok();
+}
+
+Status IngestLoop::PublishOnce(const std::vector<staging::DeadLetter>& letters) {
+  for (const staging::DeadLetter& letter : letters) {
     std::string reasons;
     std::string details;
     for (const event::Problem& problem : letter.problems) {
       if (!reasons.empty()) reasons += ',';
-      reasons += problem.code;
+      reasons += StorableText(problem.code, 200);
       if (!details.empty()) details += '\n';
-      details += problem.message;
+      details += StorableText(problem.message, 1000);
     }
     const std::string source = std::string(letter.source.topic) + "/" +
                                std::to_string(letter.source.partition) + "/" +
                                std::to_string(letter.source.offset);
-    return dead_letter_producer_->Produce(std::string(letter.source.topic) + ".dlq", letter.key,
-                                          letter.payload,
-                                          {{"posflow.reasons", reasons},
-                                           {"posflow.details", details},
-                                           {"posflow.source", source}});
-  };
-  for (const auto& letter : letters) POSFLOW_RETURN_IF_ERROR(publish(letter));
-  return dead_letter_producer_->Flush(std::chrono::seconds(30));
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"posflow.reasons", reasons}, {"posflow.details", details}, {"posflow.source", source}};
+    // The broker refuses a record over its message.max.bytes (1 MB by default), and a refused
+    // delivery would fail the producer: a larger payload is cut, and the headers say so and
+    // where the whole bytes are.
+    std::string_view payload = letter.payload;
+    if (payload.size() > options_.dead_letter_max_payload_bytes) {
+      headers.emplace_back("posflow.truncated", std::to_string(payload.size()));
+      headers.emplace_back("posflow.whole_payload",
+                           "ops.dead_letter where (topic, kafka_partition, kafka_offset) = (" +
+                               std::string(letter.source.topic) + ", " +
+                               std::to_string(letter.source.partition) + ", " +
+                               std::to_string(letter.source.offset) + ")");
+      payload = payload.substr(0, options_.dead_letter_max_payload_bytes);
+    }
+    std::string_view key = letter.key.substr(0, options_.dead_letter_max_payload_bytes);
+    POSFLOW_RETURN_IF_ERROR(dead_letter_producer_->Produce(std::string(letter.source.topic) + ".dlq",
+                                                           key, payload, headers));
+  }
+  return dead_letter_producer_->Flush(std::chrono::seconds(10));
+}
+
+Status IngestLoop::PublishDeadLetters(const std::vector<staging::DeadLetter>& letters) {
+  if (!dead_letter_producer_ || letters.empty()) return Status::Ok();
+  constexpr int kAttempts = 3;
+  std::chrono::milliseconds delay = options_.retry_initial;
+  Status status = Status::Ok();
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    status = PublishOnce(letters);
+    if (status.ok()) return status;
+    spdlog::warn("ingest: publishing {} dead letters to the .dlq topic (attempt {} of {}): {}",
+                 letters.size(), attempt, kAttempts, status.message());
+    // A producer whose delivery failed stays failed: the retry gets a new one (and sends the
+    // whole set again: at-least-once in the topic).
+    auto fresh = kafka::Producer::Create(config_, DeadLetterProducerOptions());
+    if (fresh.ok()) {
+      dead_letter_producer_.emplace(std::move(fresh).value());
+    } else {
+      spdlog::error("ingest: recreating the dead-letter producer: {}", fresh.status().message());
+    }
+    if (attempt < kAttempts && !Backoff(delay)) break;
+    delay = std::min(delay * 2, options_.retry_max);
+  }
+  ++stats_.dead_letters_unpublished;
+  return status.WithContext("dead letters not published to the .dlq topic (they are in "
+                            "ops.dead_letter: posflow dlq list)");
 }
 
 Status IngestLoop::FlushBatch() {
+  if (pending_.empty()) return Status::Ok();
+  POSFLOW_RETURN_IF_ERROR(AlignBatchWithStoredOffsets());
   if (pending_.empty()) return Status::Ok();
   const auto started = Clock::now();
   staging::Batch batch;
@@ -282,6 +439,7 @@ Status IngestLoop::FlushBatch() {
   stats_.dead_lettered += result->dead_lettered;
   ++stats_.batches;
   if (metrics_ != nullptr) {
+    metrics_->RecordCommit(kHealthComponent);
     metrics_->AddConsumed(pending_.size());
     metrics_->AddStaged(result->staged);
     metrics_->AddDuplicates(result->duplicates);
@@ -410,9 +568,7 @@ Result<IngestStats> RunIngest(const Config& config, const IngestOptions& given_o
   if (!consumer.ok()) return consumer.status();
   std::optional<kafka::Producer> dead_letter_producer;
   if (options.publish_dead_letters) {
-    kafka::ProducerOptions producer_options;
-    producer_options.linger_ms = 5;
-    auto producer = kafka::Producer::Create(config, producer_options);
+    auto producer = kafka::Producer::Create(config, DeadLetterProducerOptions());
     if (!producer.ok()) return producer.status();
     dead_letter_producer.emplace(std::move(producer).value());
   }

@@ -40,8 +40,15 @@ struct IngestOptions {
   std::chrono::milliseconds batch_max_wait{100};
   // Messages larger than this are dead letters (message.too_large). Default 1 MiB.
   std::size_t max_message_bytes = 1u << 20;
-  // Publish dead letters to "<topic>.dlq" as well as ops.dead_letter. Default on.
+  // Publish dead letters to "<topic>.dlq" as well as ops.dead_letter. Default on. A failed
+  // publication is retried (3 attempts, a new producer each time); after that the batch goes
+  // on (ops.dead_letter has every dead letter) and IngestStats counts it.
   bool publish_dead_letters = true;
+  // A dead letter's payload (and key) larger than this is published to "<topic>.dlq" cut to
+  // it, with headers posflow.truncated (the original size) and posflow.whole_payload (where
+  // ops.dead_letter keeps the whole bytes). Default 900 KiB: under the broker's default
+  // message.max.bytes (1 MB) with room for the headers.
+  std::size_t dead_letter_max_payload_bytes = 900u << 10;
   // Exit once caught up (every assigned partition staged up to its high watermark) and nothing
   // has arrived for this long (0: run until stopped). For batch use and benchmarks.
   std::chrono::milliseconds exit_when_idle{0};
@@ -57,6 +64,8 @@ struct IngestStats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t batches = 0;
   std::uint64_t fenced_batches = 0;
+  // Batches whose dead letters could not be published to "<topic>.dlq" after the retries.
+  std::uint64_t dead_letters_unpublished = 0;
 };
 
 // Runs until `stop` becomes true (then finishes or abandons the batch in flight, never

@@ -61,7 +61,10 @@ bool InitReport::Changed() const {
 Result<InitReport> RunInit(const Config& config, const InitOptions& options) {
   InitReport report;
   report.database = RedactUrl(config.db);
-  const pg::ConnectionOptions connection_options = pg::OptionsFromConfig(config);
+  pg::ConnectionOptions connection_options = pg::OptionsFromConfig(config);
+  // A migration of a large database or a big reference load may take longer than a pipeline
+  // statement may.
+  connection_options.statement_timeout_ms = 0;
 
   auto connection = pg::Connection::Open(connection_options);
   if (!connection.ok() && connection.status().code() == Status::Code::kNotFound &&

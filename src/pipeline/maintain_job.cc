@@ -191,6 +191,8 @@ Result<MaintainReport> RunMaintain(const Config& config, const MaintainOptions& 
   const auto started = Clock::now();
   pg::ConnectionOptions connection_options = pg::OptionsFromConfig(config);
   connection_options.application_name = "posflow maintain";
+  // VACUUM ANALYZE of a large warehouse runs for longer than a pipeline statement may.
+  connection_options.statement_timeout_ms = 0;
   auto connection = pg::Connection::Open(connection_options);
   if (!connection.ok()) return connection.status();
   POSFLOW_RETURN_IF_ERROR(CheckSchemaVersion(*connection));

@@ -41,6 +41,7 @@ with progress as (
   from progress p
   where p.expected_next >= 0 and o.consumer_group = $1 and o.topic = p.topic
     and o.kafka_partition = p.kafka_partition and o.next_offset = p.expected_next
+    and p.next_offset > p.expected_next  -- offsets never move backwards (nor stand still)
   returning 1
 ), created as (
   insert into ops.kafka_offsets (consumer_group, topic, kafka_partition, next_offset)

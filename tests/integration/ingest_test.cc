@@ -226,6 +226,51 @@ TEST_F(IngestTest, ConsumesSeveralTopicsGivenAsAList) {
   }
 }
 
+// A topic deleted and recreated under the same name starts its offsets at 0 again: ingest
+// must stop with one line naming the recovery instead of crash-looping on duplicate keys, and
+// after `posflow offsets archive` consume the new topic from its beginning.
+TEST_F(IngestTest, RecreatedTopicStopsIngestWithTheRecoveryCommandAndArchiveResumesIt) {
+  const sim::Manifest old_messages = Produce({"--count", "1200", "--seed", "21"});
+  ASSERT_EQ(IngestUntilIdle(), 0);
+  auto admin = kafka::AdminClient::Create(config_);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  ASSERT_TRUE(admin->DeleteTopics({config_.topic}, std::chrono::seconds(30)).ok());
+  // Kafka finishes a deletion in the background: create again until it takes.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool created = false;
+  while (!created && std::chrono::steady_clock::now() < deadline) {
+    auto report = pipeline::RunInit(config_, {});
+    created = report.ok() &&
+              admin->DescribeTopic(config_.topic, std::chrono::seconds(5)).ok();
+    if (!created) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_TRUE(created) << "the topic was not recreated within 60 s";
+  const sim::Manifest new_messages = Produce({"--count", "60", "--seed", "22"});
+
+  std::string output;
+  std::vector<std::string> arguments = StartIngestArguments({"--exit-when-idle", "2"});
+  EXPECT_EQ(RunToCompletion(POSFLOW_BINARY, arguments, std::chrono::minutes(2), &output), 1)
+      << output;
+  EXPECT_NE(output.find("posflow offsets archive --topic " + config_.topic), std::string::npos)
+      << output;
+  // Nothing of the new topic was written under the old topic's records.
+  EXPECT_EQ(ReadStagingTotals(config_.db).staged, old_messages.valid);
+
+  ASSERT_EQ(RunToCompletion(POSFLOW_BINARY,
+                            {"offsets", "archive", "--topic", config_.topic, "--db", config_.db},
+                            std::chrono::seconds(30), &output),
+            0)
+      << output;
+  ASSERT_EQ(IngestUntilIdle(), 0);
+  EXPECT_EQ(ReadStagingTotals(config_.db).staged, old_messages.valid + new_messages.valid);
+  EXPECT_EQ(RunToCompletion(POSFLOW_BINARY,
+                            {"check", "--db", config_.db, "--brokers", config_.brokers,
+                             "--topic", config_.topic},
+                            std::chrono::minutes(2), &output),
+            0)
+      << output;
+}
+
 TEST_F(IngestTest, UnknownStagingIsABadConfigurationExitTwo) {
   std::string output;
   const int code = RunToCompletion(POSFLOW_BINARY, {"ingest", "--staging", "cassandra://x"},

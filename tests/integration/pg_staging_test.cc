@@ -144,6 +144,53 @@ TEST_F(PgStagingTest, ZombieBatchIsFencedAndWritesNothing) {
   EXPECT_TRUE(zombie.WriteBatch(fresh).ok());
 }
 
+TEST_F(PgStagingTest, OffsetsNeverMoveBackwardsNorStandStill) {
+  PgStagingStore store = MakeStore();
+  const event::Transaction a = MakeTransaction("t-a");
+  Batch first = MakeBatch(staging::kNoOffset, 10);
+  first.valid = {Valid(a, 9)};
+  ASSERT_TRUE(store.WriteBatch(first).ok());
+  // A batch that would move the stored offset back (or leave it where it is), even from the
+  // right expected value, writes nothing.
+  for (std::int64_t next : {4, 10}) {
+    Batch backwards = MakeBatch(10, next);
+    backwards.dead.push_back(
+        DeadLetter{{topic_, 0, next - 1}, "", "x", {event::Problem{"json.syntax", "x"}}});
+    auto refused = store.WriteBatch(backwards);
+    ASSERT_FALSE(refused.ok()) << "next " << next;
+    EXPECT_EQ(refused.status().code(), Status::Code::kAborted) << refused.status().ToString();
+  }
+  EXPECT_EQ(Count("select next_offset from ops.kafka_offsets"), 10);
+  EXPECT_EQ(Count("select count(*) from ops.dead_letter"), 0);
+}
+
+TEST_F(PgStagingTest, HostileTransactionIdsNeverBreakTheDuplicateLookUp) {
+  PgStagingStore store = MakeStore();
+  // Characters an array literal built from content would trip over: quotes, backslashes,
+  // braces, commas, whitespace, NULL-looking text.
+  const std::vector<std::string> ids = {"a\"b", "c\\d", "{e}", "f,g", " h ", "NULL", "\\N",
+                                        "i\tj", "'k'"};
+  std::vector<event::Transaction> transactions;
+  for (const std::string& id : ids) transactions.push_back(MakeTransaction(id));
+  Batch batch = MakeBatch(staging::kNoOffset, static_cast<std::int64_t>(ids.size()));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    batch.valid.push_back(Valid(transactions[i], static_cast<std::int64_t>(i)));
+  }
+  auto result = store.WriteBatch(batch);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->staged, ids.size());
+  // The same ids again: every one found as a duplicate.
+  Batch again = MakeBatch(static_cast<std::int64_t>(ids.size()),
+                          static_cast<std::int64_t>(2 * ids.size()));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    again.valid.push_back(Valid(transactions[i], static_cast<std::int64_t>(ids.size() + i)));
+  }
+  auto repeated = store.WriteBatch(again);
+  ASSERT_TRUE(repeated.ok()) << repeated.status().ToString();
+  EXPECT_EQ(repeated->staged, 0u);
+  EXPECT_EQ(repeated->duplicates, ids.size());
+}
+
 TEST_F(PgStagingTest, RowTheDatabaseRefusesIsDeadLetteredAndTheRestLands) {
   PgStagingStore store = MakeStore();
   std::vector<event::Transaction> transactions;
