@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/common_options.h"
 #include "pipeline/offsets_job.h"
@@ -14,7 +15,7 @@ namespace {
 
 struct OffsetsFlags {
   ConfigSources sources;
-  std::string topic;
+  bool topic_given = false;
 };
 
 int List(const OffsetsFlags& flags) {
@@ -31,16 +32,27 @@ int List(const OffsetsFlags& flags) {
 }
 
 int Archive(const OffsetsFlags& flags) {
+  // Renaming every record of a topic is not something a default may choose.
+  if (!flags.topic_given) {
+    return ReportFailure("offsets archive",
+                         Status::InvalidArgument("say which topic: --topic NAME"));
+  }
   auto config = LoadConfig(flags.sources);
   if (!config.ok()) return ReportFailure("offsets archive", config.status());
-  auto archived = pipeline::ArchiveTopicOffsets(*config, flags.topic);
+  const std::vector<std::string> topics = config->Topics();
+  if (topics.size() != 1) {
+    return ReportFailure("offsets archive",
+                         Status::InvalidArgument("archive one topic at a time"));
+  }
+  const std::string& topic = topics.front();
+  auto archived = pipeline::ArchiveTopicOffsets(*config, topic);
   if (!archived.ok()) return ReportFailure("offsets archive", archived.status());
   std::cout << fmt::format(
                    "offsets archive: the records of {} are now under {} ({} stored offsets, {} "
                    "transactions seen, {} duplicates, {} dead letters); ingest will read {} from "
                    "its beginning",
-                   flags.topic, archived->archived_as, archived->offsets, archived->seen,
-                   archived->duplicates, archived->dead_letters, flags.topic)
+                   topic, archived->archived_as, archived->offsets, archived->seen,
+                   archived->duplicates, archived->dead_letters, topic)
             << std::endl;
   return kExitOk;
 }
@@ -63,8 +75,10 @@ void RegisterOffsetsCommand(CLI::App& app, std::function<int()>* run) {
       "(offsets, transactions seen, duplicates, dead letters) to '<topic>~archived-<time>' so "
       "that ingest reads the new topic from its beginning. Stop ingest first.");
   AddCommonOptions(archive, &flags->sources);
-  archive->add_option("--topic", flags->topic, "the recreated topic")->required();
-  archive->callback([flags, run] { *run = [flags] { return Archive(*flags); }; });
+  archive->callback([flags, archive, run] {
+    flags->topic_given = archive->count("--topic") > 0;
+    *run = [flags] { return Archive(*flags); };
+  });
 }
 
 }  // namespace posflow::cli
