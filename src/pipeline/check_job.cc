@@ -118,24 +118,32 @@ select
  (select count(*) from inventory.on_hand where quantity < 0)
 )sql";
 
+// Dead letters are "refused" when the validator passed the message and PostgreSQL refused it
+// (db.refused at ingest, any ETL dead letter): a producer's manifest counts those as valid.
 constexpr const char* kManifestSql = R"sql(
+with letters as (
+  select replayed_at is not null as replayed,
+         (stage = 'etl' or exists (select 1 from unnest(reasons) r where r like 'db.refused:%'))
+           as refused
+  from ops.dead_letter)
 select (select count(*) from dw.fact_transaction) + (select count(*) from staging.pos_transaction),
        (((select coalesce(sum(total), 0) from dw.fact_transaction)
         + (select coalesce(sum(total), 0) from staging.pos_transaction)) * 100)::bigint,
        (select coalesce(sum(line_count), 0) from dw.fact_transaction)
         + (select count(*) from staging.pos_line),
        (select count(*) from ops.duplicate_message),
-       (select count(*) from ops.dead_letter d where not (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%')),
-       (select count(*) from ops.dead_letter d where not (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%')) and replayed_at is not null),
-       (select count(*) from ops.dead_letter d where (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%')) and replayed_at is null)
+       (select count(*) from letters where not refused),
+       (select count(*) from letters where not refused and replayed),
+       (select count(*) from letters where refused and not replayed)
 )sql";
 
 // The dead letters of messages the validator refused, by reason: what a producer's manifest
-// counts as bad. Those PostgreSQL refused (db.refused at ingest, etl.refused at the ETL) passed
-// validation: the manifest counts them as valid.
-constexpr const char* kDeadByCodeSql =
-    "select code, count(*) from ops.dead_letter d, unnest(reasons) as code "
-    "where not (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%')) group by code";
+// counts as bad.
+constexpr const char* kDeadByCodeSql = R"sql(
+select code, count(*) from ops.dead_letter d, unnest(d.reasons) as code
+where not (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%'))
+group by code
+)sql";
 
 constexpr const char* kQuantityByStoreProductSql = R"sql(
 select store_id, product_id, sum(quantity) from (
@@ -204,14 +212,21 @@ class Checker {
     std::vector<std::string_view> ids;
     ids.reserve(mongo_documents_.size());
     for (const auto& document : mongo_documents_) ids.push_back(document.transaction_id);
-    auto loaded = connection_.QueryWithTextArray(
-        "select transaction_id from dw.fact_transaction where transaction_id = any($1)", ids);
-    if (!loaded.ok()) return loaded.status().WithContext("check: matching MongoDB staging");
-    std::set<std::string> in_facts;
-    for (int row = 0; row < loaded->rows(); ++row) in_facts.emplace(loaded->Get(row, 0));
+    // Pending: committed by ingest (in ops.transaction_seen; a document of a batch that rolled
+    // back is never loaded) and not in the facts yet.
+    auto pending = connection_.QueryWithTextArray(
+        "select s.transaction_id from ops.transaction_seen s where s.transaction_id = any($1) "
+        "and not exists (select 1 from dw.fact_transaction f "
+        "                where f.transaction_id = s.transaction_id)",
+        ids);
+    if (!pending.ok()) return pending.status().WithContext("check: matching MongoDB staging");
+    std::set<std::string> committed_unloaded;
+    for (int row = 0; row < pending->rows(); ++row) committed_unloaded.emplace(pending->Get(row, 0));
     pending_.emplace();
     for (const auto& document : mongo_documents_) {
-      if (in_facts.count(document.transaction_id) > 0) continue;
+      // A sealed segment and `transactions` may both hold an id (after a rolled-back batch):
+      // counted once.
+      if (committed_unloaded.erase(document.transaction_id) == 0) continue;
       ++pending_->transactions;
       pending_->total_cents += document.total_cents;
       pending_->lines += static_cast<std::int64_t>(document.lines.size());

@@ -87,18 +87,18 @@ class EtlLoop {
 
  private:
   // One batch from MongoDB staging (see MongoStaging: sealed segments): seal the staged
-  // documents as a segment; once no insert begun before the seal can still be landing in it
-  // (kSealGraceMillis), stream it into the warehouse in batches, each ONE PostgreSQL
-  // transaction in which receipts already in the facts are skipped; at its end drop it, then
-  // seal the next. Reading only after the grace means the cursor sees every document the
-  // segment will ever hold, so nothing needs counting afterwards (FerretDB counts a collection
-  // by fetching every document: minutes and gigabytes for a million).
+  // documents as a segment, fenced against ingest batches in flight (SealFenced), stream it
+  // into the warehouse in batches, each ONE PostgreSQL transaction in which receipts already in
+  // the facts, and those of ingest batches that never committed, are skipped; at its end drop
+  // it, then seal the next. The fence means the cursor sees every document the segment will
+  // ever hold, so nothing needs counting afterwards (FerretDB counts a collection by fetching
+  // every document: minutes and gigabytes for a million).
   Result<warehouse::BatchLoad> LoadMongoBatch() {
     if (segment_.empty()) {
       auto segments = mongo_->SealedSegments();
       if (!segments.ok()) return segments.status();
       if (segments->empty()) {
-        auto sealed = mongo_->Seal();
+        auto sealed = SealFenced();
         if (!sealed.ok()) return sealed.status();
         if (sealed->empty()) return warehouse::BatchLoad{};  // nothing staged
         // The index goes with the renamed collection; the next one gets its own.
@@ -110,7 +110,6 @@ class EtlLoop {
       segment_open_ = false;
     }
     if (!segment_open_) {
-      if (!SegmentSettled()) return warehouse::BatchLoad{};
       POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
       segment_open_ = true;
       segment_read_ = 0;
@@ -162,26 +161,29 @@ class EtlLoop {
     return load;
   }
 
-  // Whether the sealed segment is past its grace. Following a live ingest, the caller looks
-  // again after its next wait; once ingest has finished (or when not following) an empty answer
-  // would end the run with documents still unread: wait here.
-  bool SegmentSettled() {
-    constexpr std::int64_t kSealGraceMillis = 5000;
-    const auto now_millis = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  // Seals MongoDB's `transactions` while holding ops.mongo_seal FOR UPDATE: every ingest batch
+  // holds it FOR SHARE from before its insert to its commit, so the seal waits for the batches
+  // in flight and no insert lands in the segment after it (MongoStaging::Seal).
+  Result<std::string> SealFenced() {
+    Status status = connection_->Execute("begin");
+    if (!status.ok()) return status.WithContext("sealing MongoDB staging");
+    auto fail = [this](const Status& failure) -> Result<std::string> {
+      (void)connection_->Execute("rollback");
+      return failure;
     };
-    const std::int64_t ready_at =
-        staging::MongoStaging::SealedAtMillis(segment_) + kSealGraceMillis;
-    if (now_millis() >= ready_at) return true;
-    const bool upstream_finished =
-        options_.upstream_done != nullptr && options_.upstream_done->load();
-    if (options_.follow && !upstream_finished) return false;
-    while (!stop_ && now_millis() < ready_at) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto locked = connection_->Query("select 1 from ops.mongo_seal for update");
+    if (!locked.ok()) return fail(locked.status().WithContext("taking the MongoDB seal fence"));
+    auto sealed = mongo_->Seal();
+    if (!sealed.ok()) return fail(sealed.status());
+    if (!sealed->empty()) {
+      auto counted = connection_->Query(
+          "update ops.mongo_seal set sealed_segments = sealed_segments + 1, "
+          "last_sealed_at = now()");
+      if (!counted.ok()) return fail(counted.status().WithContext("recording a MongoDB seal"));
     }
-    return !stop_;
+    status = connection_->Execute("commit");
+    if (!status.ok()) return fail(status.WithContext("sealing MongoDB staging"));
+    return sealed;
   }
 
   Status Connect() {

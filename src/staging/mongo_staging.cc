@@ -1,5 +1,7 @@
 #include "staging/mongo_staging.h"
 
+#include "common/text.h"
+
 #include <bson/bson.h>
 #include <mongoc/mongoc.h>
 #include <spdlog/spdlog.h>
@@ -419,6 +421,83 @@ Status MongoStaging::Prepare() {
   return Status::Ok();
 }
 
+namespace {
+
+// Inserts docs[begin, end) into `collection` (see MongoStaging::Stage), adding refusals with
+// indices into docs.
+Status InsertRange(mongoc_collection_t* collection, const std::string& description,
+                   const bson_t** docs, std::size_t begin, std::size_t end,
+                   std::vector<ExternalStaging::Refusal>* refusals) {
+  if (begin == end) return Status::Ok();
+  Bson options;
+  BSON_APPEND_BOOL(options.get(), "ordered", false);
+  // Acknowledged only once a majority of the replica set has the batch in its journal: the
+  // PostgreSQL bookkeeping that follows must never count a batch a failover could lose.
+  mongoc_write_concern_t* concern = mongoc_write_concern_new();
+  mongoc_write_concern_set_w(concern, MONGOC_WRITE_CONCERN_W_MAJORITY);
+  mongoc_write_concern_set_journal(concern, true);
+  const bool appended = mongoc_write_concern_append(concern, options.get());
+  mongoc_write_concern_destroy(concern);
+  if (!appended) return Status::Internal("cannot set MongoDB's write concern");
+  Bson reply;
+  bson_error_t error;
+  const bool ok = mongoc_collection_insert_many(collection, docs + begin, end - begin,
+                                                options.get(), reply.get(), &error);
+  bson_iter_t iter;
+  if (ok) {
+    // Acknowledged, but the write concern may still have failed: then nothing is known to be
+    // durable, and the batch is retried (inserting again is idempotent by _id).
+    if (bson_iter_init_find(&iter, reply.get(), "writeConcernErrors") ||
+        bson_iter_init_find(&iter, reply.get(), "writeConcernError")) {
+      return Status::Unavailable("staging a batch on MongoDB " + description +
+                                 ": the write concern (majority, journaled) was not satisfied");
+    }
+    return Status::Ok();
+  }
+  // Per-document write errors come back in the reply; anything else failed the whole call.
+  bson_iter_t errors;
+  if (!bson_iter_init_find(&iter, reply.get(), "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter) ||
+      !bson_iter_recurse(&iter, &errors)) {
+    Status status = FromError(error, "staging a batch", description);
+    if (status.code() == Status::Code::kUnavailable) return status;
+    // The server refused the call as a whole, possibly after inserting part of it (FerretDB
+    // refuses a document its PostgreSQL cannot store this way): halve the range until the
+    // refused documents are alone. Documents inserted already count as staged on the retry.
+    if (end - begin > 1) {
+      const std::size_t middle = begin + (end - begin) / 2;
+      POSFLOW_RETURN_IF_ERROR(InsertRange(collection, description, docs, begin, middle,
+                                          refusals));
+      return InsertRange(collection, description, docs, middle, end, refusals);
+    }
+    refusals->push_back(
+        {begin, event::Problem{"mongo.refused:" + std::to_string(error.code),
+                               "MongoDB refused the document: " + StorableText(error.message, 300)}});
+    return Status::Ok();
+  }
+  while (bson_iter_next(&errors)) {
+    std::uint32_t length = 0;
+    const std::uint8_t* data = nullptr;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&errors)) continue;
+    bson_iter_document(&errors, &length, &data);
+    bson_t entry;
+    if (!bson_init_static(&entry, data, length)) continue;
+    const auto index = IntAt(&entry, "index");
+    const auto code = IntAt(&entry, "code");
+    if (!index || *index < 0 || static_cast<std::size_t>(*index) >= end - begin) {
+      return Status::Internal("MongoDB reported a write error without a valid index");
+    }
+    if (code && *code == kDuplicateKey) continue;  // staged before: counts as staged
+    const std::string code_text = code ? std::to_string(*code) : "unknown";
+    refusals->push_back({begin + static_cast<std::size_t>(*index),
+                         event::Problem{"mongo.refused:" + code_text,
+                                        "MongoDB refused the document: " +
+                                            StorableText(StringAt(&entry, "errmsg"), 300)}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<ExternalStaging::Refusal>> MongoStaging::Stage(
     const std::vector<const ValidMessage*>& messages) {
   std::vector<Refusal> refusals;
@@ -443,42 +522,11 @@ Result<std::vector<ExternalStaging::Refusal>> MongoStaging::Stage(
     BuildDocument(*messages[index], now, doc);
     documents.docs[index] = doc;
   }
-  Bson options;
-  BSON_APPEND_BOOL(options.get(), "ordered", false);
-  Bson reply;
-  bson_error_t error;
-  const bool ok = mongoc_collection_insert_many(handles_->collection, documents.docs,
-                                                documents.count, options.get(), reply.get(),
-                                                &error);
-  if (ok) return refusals;
-  // Per-document write errors come back in the reply; anything else failed the whole call.
-  bson_iter_t iter;
-  bson_iter_t errors;
-  if (!bson_iter_init_find(&iter, reply.get(), "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter) ||
-      !bson_iter_recurse(&iter, &errors)) {
-    return FromError(error, "staging a batch", description_);
-  }
-  while (bson_iter_next(&errors)) {
-    std::uint32_t length = 0;
-    const std::uint8_t* data = nullptr;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&errors)) continue;
-    bson_iter_document(&errors, &length, &data);
-    bson_t entry;
-    if (!bson_init_static(&entry, data, length)) continue;
-    const auto index = IntAt(&entry, "index");
-    const auto code = IntAt(&entry, "code");
-    if (!index || *index < 0 || static_cast<std::size_t>(*index) >= messages.size()) {
-      return Status::Internal("MongoDB reported a write error without a valid index");
-    }
-    if (code && *code == kDuplicateKey) continue;  // staged before: counts as staged
-    const std::string code_text = code ? std::to_string(*code) : "unknown";
-    refusals.push_back({static_cast<std::size_t>(*index),
-                        event::Problem{"mongo.refused:" + code_text,
-                                       "MongoDB refused the document: " +
-                                           StringAt(&entry, "errmsg")}});
-  }
+  POSFLOW_RETURN_IF_ERROR(InsertRange(handles_->collection, description_, documents.docs, 0,
+                                      messages.size(), &refusals));
   return refusals;
 }
+
 
 Result<std::vector<std::string>> MongoStaging::SealedSegments() {
   mongoc_database_t* database = mongoc_client_get_database(handles_->client, handles_->database.c_str());

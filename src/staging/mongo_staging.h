@@ -68,9 +68,14 @@ class MongoStaging : public ExternalStaging {
   // Pings the server and creates the index (idempotent). Failure: Unavailable.
   Status Prepare();
 
-  // ExternalStaging: one unordered insert of all documents; a duplicate key (11000) is a
-  // document staged before (e.g. by an attempt that crashed before its PostgreSQL commit), any
-  // other per-document error refuses that message ("mongo.refused:<code>").
+  // ExternalStaging: one unordered insert of all documents, write concern majority + journal;
+  // a duplicate key (11000) is a document staged before (e.g. by an attempt that crashed before
+  // its PostgreSQL commit), any other per-document error refuses that message
+  // ("mongo.refused:<code>"). A refusal of the whole call that is not about the connection
+  // (FerretDB refuses a document its PostgreSQL cannot store this way) is bisected down to the
+  // documents refused. An unsatisfied write concern is Unavailable (retried).
+  // The ingest batch calls this inside its PostgreSQL transaction, which holds the seal fence
+  // (see Seal), and commits ops.transaction_seen for the documents only after it.
   Result<std::vector<Refusal>> Stage(const std::vector<const ValidMessage*>& messages) override;
 
   // --- The ETL's side. Ingest always inserts into `transactions`; the ETL seals what is there
@@ -83,6 +88,11 @@ class MongoStaging : public ExternalStaging {
   Result<std::vector<std::string>> SealedSegments();
   // Seals `transactions` when it holds a document; returns the new segment's name, or "" when
   // there was nothing to seal. Failure: Unavailable.
+  // The fence (caller's): seal only while holding ops.mongo_seal's row FOR UPDATE in
+  // PostgreSQL. Every ingest batch holds it FOR SHARE from before its insert to its commit, so
+  // once the seal commits, no insert into the sealed segment is still in flight: each document
+  // in it belongs either to a committed batch (its id in ops.transaction_seen) or to one that
+  // rolled back (loaded never: the ETL skips it; the message is consumed again and staged anew).
   Result<std::string> Seal();
   // Starts reading `segment` from its beginning (in natural, i.e. insertion, order), dropping
   // any read in progress.

@@ -371,6 +371,12 @@ Result<BatchResult> PgStagingStore::TryWriteBatch(const Batch& batch) {
   };
   Status status = connection_->Execute("begin");
   if (!status.ok()) return fail(status);
+  if (external_) {
+    // The seal fence (staging/mongo_staging.h, Seal): from before the external insert to the
+    // commit, so that no seal happens while this batch's documents are uncommitted.
+    auto fenced = connection_->Query("select 1 from ops.mongo_seal for share");
+    if (!fenced.ok()) return fail(fenced.status().WithContext("taking the MongoDB seal fence"));
+  }
   // Offsets first: a fenced batch fails fast, before any row is sent.
   status = AdvanceOffsets(batch);
   if (!status.ok()) return fail(status);

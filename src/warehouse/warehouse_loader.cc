@@ -131,6 +131,16 @@ with skipped as (
 delete from etl_line l using skipped s where l.transaction_id = s.transaction_id
 )sql";
 
+// For sources outside PostgreSQL (MongoDB): a staged document whose ingest batch never
+// committed (its id is not in ops.transaction_seen) is not loaded; its message is consumed again.
+constexpr const char* kSkipUncommittedSql = R"sql(
+with uncommitted as (
+  delete from etl_tx t
+  where not exists (select 1 from ops.transaction_seen s where s.transaction_id = t.transaction_id)
+  returning t.transaction_id)
+delete from etl_line l using uncommitted u where l.transaction_id = u.transaction_id
+)sql";
+
 // A line that names only its item: the product of that name (current version first), else the
 // inferred product "item:<name>".
 constexpr const char* kResolveItemOnlyLinesSql = R"sql(
@@ -433,6 +443,7 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
   if (options_.skip_loaded) {
     const std::int64_t staged = counts->transactions;
     Status status = connection_.Execute(kSkipLoadedSql);
+    if (status.ok()) status = connection_.Execute(kSkipUncommittedSql);
     if (!status.ok()) return status.WithContext("skipping receipts already loaded");
     counts = CountBatch();
     if (!counts.ok()) return counts.status();

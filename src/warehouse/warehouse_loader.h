@@ -73,7 +73,9 @@ struct LoadOptions {
   // without one, rows kept earlier stay for `posflow maintain` to purge. Default 0.
   std::chrono::hours staging_retention{0};
   // Drop receipts already in the facts from the batch first (for sources that may hand a receipt
-  // over again after a crash). Costs one index probe per receipt. Default false.
+  // over again after a crash), and receipts whose ingest batch never committed (not in
+  // ops.transaction_seen: MongoDB staging, see MongoStaging::Seal). Costs two index probes per
+  // receipt. Default false.
   bool skip_loaded = false;
   // The watermark row (ops.etl_watermark.pipeline). Default "postgres-staging".
   std::string pipeline = "postgres-staging";
