@@ -13,7 +13,10 @@
 #include "integration/child_process.h"
 #include "integration/ingest_fixture.h"
 #include "integration/reconcile.h"
+#include "common/civil_time.h"
+#include "pg/connection.h"
 #include "pipeline/init_job.h"
+#include "staging/mongo_staging.h"
 
 namespace posflow::testing {
 namespace {
@@ -57,6 +60,41 @@ class MongoStagingTest : public IngestTest {
 
   std::string mongo_uri_;
 };
+
+// An ingest batch that inserted its documents and then died before its PostgreSQL commit left
+// documents no offset, no ops.transaction_seen row and no dead letter accounts for: the ETL must
+// never load them (the message is consumed again and staged anew).
+TEST_F(MongoStagingTest, DocumentOfABatchThatNeverCommittedIsNeverLoaded) {
+  const sim::Manifest manifest = Produce({"--count", "2000", "--seed", "41"});
+  auto mongo = staging::MongoStaging::Open(mongo_uri_);
+  ASSERT_TRUE(mongo.ok()) << mongo.status().ToString();
+  ASSERT_TRUE((*mongo)->Prepare().ok());
+  event::Transaction orphan;
+  orphan.transaction_id = "orphan-of-a-rolled-back-batch";
+  orphan.transaction_time = *ParseDateTime("2026-11-20 18:05:00");
+  orphan.store.store_id = "S001";
+  orphan.lines.push_back(event::Line{"P0001", "Apples", 250, 2, 500});
+  orphan.subtotal_cents = 500;
+  orphan.tax_cents = 65;
+  orphan.total_cents = 565;
+  orphan.payment_type = "Cash";
+  const staging::ValidMessage message{{config_.topic, 0, 1'000'000}, "S001", "{}", &orphan};
+  auto staged = (*mongo)->Stage({&message});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_TRUE(staged->empty());
+
+  auto run = StartRun(Staging({"--exit-when-idle", "3"}));
+  ASSERT_EQ(run->Wait(minutes(5)), 0);
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
+  ASSERT_TRUE(connection.ok());
+  auto loaded = connection->Query(
+      "select count(*) from dw.fact_transaction where transaction_id = 'orphan-of-a-rolled-back-batch'");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->Get(0, 0), "0");
+  ExpectWarehouseReconciled(ReadWarehouseTotals(config_.db), manifest);
+  std::string output;
+  EXPECT_EQ(Check(manifest, &output), 0) << output;
+}
 
 TEST_F(MongoStagingTest, RunThroughMongoStagingReconcilesExactly) {
   const sim::Manifest manifest =
