@@ -14,6 +14,7 @@
 #include "ops/migrator.h"
 #include "pg/connection.h"
 #include "pipeline/check_job.h"
+#include "pipeline/dlq_job.h"
 #include "pipeline/etl_job.h"
 #include "pipeline/init_job.h"
 #include "sim/reference_data.h"
@@ -414,6 +415,78 @@ values ('S500', 'P0001', 'initial', 10, null), ('S500', 'P0001', 'sale', -1, 'OL
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->Get(0, 0), "return:P0003:1:U1,sale:P0001:-1:U1,sale:P0002:-1:U1");
   EXPECT_EQ(connection->Query("select 1 from staging.pos_line")->rows(), 0);
+}
+
+// Overflow of an aggregate or of on-hand is a refusal like any other: the receipt that causes
+// it is quarantined with its SQLSTATE and the rest of the batch loads.
+TEST_F(EtlTest, ReceiptThatOverflowsOnHandIsQuarantinedAndTheRestLoads) {
+  // One unit sold of a pair already at the bottom of on-hand's integer range overflows it.
+  // (An adjustment, recorded as such, so that on-hand still balances with its movements.)
+  ASSERT_TRUE(db().Execute("insert into inventory.recorded_movement (store_id, product_id, kind, "
+                           "quantity_change, note) select store_id, product_id, 'adjustment', change, 'test' "
+                           "from inventory.on_hand, unnest(array[-quantity, -2147483647]) change "
+                           "where store_id = 'S002' and product_id = 'P0002'; "
+                           "update inventory.on_hand set quantity = -2147483647 "
+                           "where store_id = 'S002' and product_id = 'P0002'")
+                  .ok());
+  for (int index = 0; index < 40; ++index) {
+    const std::string store = index == 17 ? "S002" : "S001";
+    Stage({"Q" + std::to_string(index), "2026-03-10 14:05:30", std::nullopt, store, std::nullopt,
+           std::nullopt, "Cash", "9.98", "1.30", "11.28",
+           {{"P0002", "Gala Apples 3 lb Bag", "4.99", 2, "9.98"}}});
+  }
+  const pipeline::EtlStats stats = Etl();
+  EXPECT_EQ(stats.transactions, 39);
+  EXPECT_EQ(stats.quarantined, 1);
+  EXPECT_EQ(Count("select count(*) from dw.fact_transaction"), 39);
+  EXPECT_EQ(Count("select count(*) from dw.fact_transaction where transaction_id = 'Q17'"), 0);
+  EXPECT_EQ(Rows("select stage, kafka_partition, reasons[1], "
+                 "convert_from(payload, 'UTF8')::jsonb->'transaction'->>'transaction_id', "
+                 "jsonb_array_length(convert_from(payload, 'UTF8')::jsonb->'lines') "
+                 "from ops.dead_letter"),
+            "etl|0|etl.refused:22003|Q17|1\n");
+  EXPECT_EQ(Count("select count(*) from staging.pos_transaction"), 0);
+  EXPECT_EQ(Count("select count(*) from staging.pos_line"), 0);
+  EXPECT_EQ(OnHand("S002", "P0002"), -2147483647);
+  ExpectCheckPasses();
+}
+
+// A receipt staged before a validation limit existed (a store id too long for the dimension's
+// index) is quarantined; replayed after nothing changed, it is quarantined again, once.
+TEST_F(EtlTest, ReceiptTheEtlRefusesIsQuarantinedAndAReplayComesBackToTheSameDeadLetter) {
+  std::string long_store_id;
+  // Incompressible: PostgreSQL compresses a repetitive key below the index row limit.
+  std::uint32_t state = 12345;
+  for (int index = 0; index < 3000; ++index) {
+    state = state * 1103515245u + 12345u;
+    long_store_id += static_cast<char>('a' + (state >> 16) % 26);
+  }
+  Stage({"R1", "2026-03-10 14:05:30", std::nullopt, "S001", std::nullopt, std::nullopt, "Cash",
+         "4.99", "0.65", "5.64", {{"P0002", "Gala Apples 3 lb Bag", "4.99", 1, "4.99"}}});
+  Stage({"R2", "2026-03-10 14:06:30", std::nullopt, long_store_id, std::nullopt, std::nullopt,
+         "Cash", "4.99", "0.65", "5.64", {{"P0002", "Gala Apples 3 lb Bag", "4.99", 1, "4.99"}}});
+  pipeline::EtlStats stats = Etl();
+  EXPECT_EQ(stats.transactions, 1);
+  EXPECT_EQ(stats.quarantined, 1);
+  EXPECT_EQ(Rows("select stage, reasons[1] from ops.dead_letter"), "etl|etl.refused:54000\n");
+  ExpectCheckPasses();
+
+  const std::string id = Scalar("select dead_letter_id from ops.dead_letter");
+  pipeline::ReplayRequest replay;
+  replay.ids = {std::stoll(id)};
+  auto outcomes = pipeline::ReplayDeadLetters(config_, replay);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
+  ASSERT_EQ(outcomes->size(), 1u);
+  EXPECT_TRUE((*outcomes)[0].staged);
+  EXPECT_EQ(Scalar("select length(store_id) from staging.pos_transaction"), "3000");
+  EXPECT_EQ(Count("select count(*) from staging.pos_line"), 1);
+  ExpectCheckPasses();  // staged again: seen = 1 staged + 1 loaded
+
+  stats = Etl();
+  EXPECT_EQ(stats.quarantined, 1);
+  EXPECT_EQ(Rows("select dead_letter_id, stage, replayed_at is null from ops.dead_letter"),
+            id + "|etl|t\n");
+  ExpectCheckPasses();
 }
 
 TEST_F(EtlTest, SecondEtlIsRefusedWhileTheFirstHoldsTheLock) {
