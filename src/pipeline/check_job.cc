@@ -23,7 +23,8 @@ constexpr const char* kOffsetsSql = R"sql(
 with recorded as (
   select topic, kafka_partition, kafka_offset from ops.transaction_seen
   union select topic, kafka_partition, kafka_offset from ops.duplicate_message
-  union select topic, kafka_partition, kafka_offset from ops.dead_letter),
+  union select topic, kafka_partition, kafka_offset from ops.dead_letter
+        where kafka_partition >= 0),  -- < 0: a MongoDB staging document with no Kafka source
 per_partition as (
   select topic, kafka_partition, count(*) as messages, min(kafka_offset) as first_offset,
          max(kafka_offset) as last_offset
@@ -49,7 +50,8 @@ select (select count(*) from ops.transaction_seen),
        (select count(*) from staging.pos_line l
         where not exists (select 1 from staging.pos_transaction t
                           where t.transaction_id = l.transaction_id)),
-       (select count(*) from ops.dead_letter where stage = 'etl' and replayed_at is null)
+       (select count(*) from ops.dead_letter
+        where stage = 'etl' and replayed_at is null and kafka_partition >= 0)
 )sql";
 
 constexpr const char* kFactsSql = R"sql(
@@ -125,7 +127,8 @@ with letters as (
   select replayed_at is not null as replayed,
          (stage = 'etl' or exists (select 1 from unnest(reasons) r where r like 'db.refused:%'))
            as refused
-  from ops.dead_letter)
+  from ops.dead_letter
+  where kafka_partition >= 0)  -- < 0: a MongoDB staging document with no Kafka source
 select (select count(*) from dw.fact_transaction) + (select count(*) from staging.pos_transaction),
        (((select coalesce(sum(total), 0) from dw.fact_transaction)
         + (select coalesce(sum(total), 0) from staging.pos_transaction)) * 100)::bigint,
@@ -142,6 +145,7 @@ select (select count(*) from dw.fact_transaction) + (select count(*) from stagin
 constexpr const char* kDeadByCodeSql = R"sql(
 select code, count(*) from ops.dead_letter d, unnest(d.reasons) as code
 where not (d.stage = 'etl' or exists (select 1 from unnest(d.reasons) r where r like 'db.refused:%'))
+  and d.kafka_partition >= 0
 group by code
 )sql";
 

@@ -151,14 +151,60 @@ class EtlLoop {
       segment_.clear();
       return status.WithContext("copying staged documents into the batch");
     }
+    std::int64_t refused = 0;
+    if (!batch->refused.empty()) {
+      auto quarantined = QuarantineDocuments(batch->refused);
+      if (!quarantined.ok()) {
+        loader_->Rollback();
+        segment_.clear();
+        return quarantined.status();
+      }
+      refused = *quarantined;
+    }
     auto load = loader_->LoadFilledBatch();
     if (!load.ok()) {
       segment_.clear();
       return load.status();
     }
+    load->quarantined += refused;
+    for (const auto& document : batch->refused) load->quarantine_reasons.push_back(document.reason);
     segment_read_ += static_cast<std::int64_t>(batch->ids.size());
     load->more = true;
     return load;
+  }
+
+  // Staged documents the ETL cannot load (MongoBatch::refused) to the quarantine, in the batch's
+  // transaction. A document with Kafka coordinates counts only if its ingest batch committed (as
+  // in the load); one without (not in ingest's shape) always. Returns how many were quarantined.
+  Result<std::int64_t> QuarantineDocuments(
+      const std::vector<staging::MongoRefusedDocument>& documents) {
+    constexpr const char* kQuarantineDocumentSql = R"sql(
+insert into ops.dead_letter as d (stage, topic, kafka_partition, kafka_offset, message_key,
+                                  payload, reasons, details)
+select 'etl', $1, $2::integer, $3::bigint, null, convert_to($4, 'UTF8'), array[$5], $6
+where $2::integer < 0
+   or exists (select 1 from ops.transaction_seen s where s.transaction_id = $7)
+on conflict (stage, topic, kafka_partition, kafka_offset) do update
+set payload = excluded.payload, reasons = excluded.reasons, details = excluded.details,
+    first_seen_at = now(), replayed_at = null, replayed_as = null, payload_purged_at = null,
+    purged_payload_bytes = null
+)sql";
+    std::int64_t quarantined = 0;
+    for (const auto& document : documents) {
+      auto inserted = connection_->Query(
+          kQuarantineDocumentSql,
+          {document.topic, std::to_string(document.partition), std::to_string(document.offset),
+           document.document, document.reason, document.details, document.transaction_id});
+      if (!inserted.ok()) {
+        return inserted.status().WithContext("quarantining a staged document");
+      }
+      if (inserted->AffectedRows() > 0) {
+        spdlog::warn("etl: quarantined MongoDB staging document '{}' ({}): {}",
+                     document.transaction_id, document.reason, document.details);
+        ++quarantined;
+      }
+    }
+    return quarantined;
   }
 
   // Seals MongoDB's `transactions` while holding ops.mongo_seal FOR UPDATE: every ingest batch

@@ -344,6 +344,8 @@ struct MongoStaging::Handles {
   mongoc_collection_t* segment = nullptr;
   mongoc_cursor_t* cursor = nullptr;
   bool cursor_done = false;
+  std::string segment_name;
+  std::int64_t segment_position = 0;  // documents read from the open segment
 
   void CloseSegment() {
     if (cursor != nullptr) mongoc_cursor_destroy(cursor);
@@ -351,6 +353,8 @@ struct MongoStaging::Handles {
     cursor = nullptr;
     segment = nullptr;
     cursor_done = false;
+    segment_name.clear();
+    segment_position = 0;
   }
 
   ~Handles() {
@@ -589,6 +593,7 @@ Status MongoStaging::OpenSegment(const std::string& segment) {
   handles_->CloseSegment();
   handles_->segment =
       mongoc_client_get_collection(handles_->client, handles_->database.c_str(), segment.c_str());
+  handles_->segment_name = segment;
   // Natural order (the order of insertion): a sealed segment is one slice of ingest order
   // already, and a sort would make FerretDB fetch and sort the whole segment in memory first.
   Bson filter;
@@ -596,6 +601,49 @@ Status MongoStaging::OpenSegment(const std::string& segment) {
       mongoc_collection_find_with_opts(handles_->segment, filter.get(), nullptr, nullptr);
   return Status::Ok();
 }
+
+namespace {
+
+// The name of the first text field of `transaction` (or the topic) that PostgreSQL's text type
+// would refuse (a NUL, invalid UTF-8); "" when there is none.
+std::string UnstorableTextField(const event::Transaction& transaction, const std::string& topic) {
+  const auto storable = [](std::string_view text) {
+    return text.find('\0') == std::string_view::npos && IsValidUtf8(text);
+  };
+  const event::Customer& customer = transaction.customer;
+  const event::Store& store = transaction.store;
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"transaction_id", &transaction.transaction_id},
+      {"topic", &topic},
+      {"payment_type", &transaction.payment_type},
+      {"extra", &transaction.extra_json},
+      {"customer.customer_id", &customer.customer_id},
+      {"customer.first_name", &customer.first_name},
+      {"customer.last_name", &customer.last_name},
+      {"customer.email", &customer.email},
+      {"customer.street", &customer.street},
+      {"customer.city", &customer.city},
+      {"customer.province", &customer.province},
+      {"customer.postal_code", &customer.postal_code},
+      {"store.store_id", &store.store_id},
+      {"store.name", &store.name},
+      {"store.address", &store.address},
+      {"store.city", &store.city},
+      {"store.province", &store.province},
+      {"store.postal_code", &store.postal_code}};
+  for (const auto& [name, value] : fields) {
+    if (!storable(*value)) return name;
+  }
+  for (std::size_t index = 0; index < transaction.lines.size(); ++index) {
+    const event::Line& line = transaction.lines[index];
+    if (!storable(line.item) || !storable(line.product_id)) {
+      return "lines[" + std::to_string(index) + "]";
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 Result<MongoBatch> MongoStaging::ReadSegment(std::int64_t limit) {
   MongoBatch batch;
@@ -614,8 +662,33 @@ Result<MongoBatch> MongoStaging::ReadSegment(std::int64_t limit) {
     std::int32_t partition = 0;
     std::int64_t offset = 0;
     std::int64_t ingested = 0;
-    POSFLOW_RETURN_IF_ERROR(
-        ParseDocument(doc, &transaction, &topic, &partition, &offset, &ingested));
+    const std::int64_t position = handles_->segment_position++;
+    Status parsed = ParseDocument(doc, &transaction, &topic, &partition, &offset, &ingested);
+    std::string unstorable;
+    if (parsed.ok()) unstorable = UnstorableTextField(transaction, topic);
+    if (!parsed.ok() || !unstorable.empty()) {
+      MongoRefusedDocument refused;
+      refused.transaction_id = StorableText(transaction.transaction_id, 200);
+      if (parsed.ok()) {
+        refused.topic = topic;
+        refused.partition = partition;
+        refused.offset = offset;
+        refused.reason = "etl.refused:text";
+        refused.details = "the staged document's " + unstorable +
+                          " holds a NUL or invalid UTF-8, which PostgreSQL cannot store";
+      } else {
+        refused.topic = "mongodb:" + handles_->segment_name;
+        refused.offset = position;
+        refused.reason = "etl.refused:document";
+        refused.details = StorableText(parsed.message(), 1000);
+      }
+      char* json = bson_as_relaxed_extended_json(doc, nullptr);
+      refused.document = json != nullptr ? StorableText(json, std::size_t{1} << 20) : "";
+      bson_free(json);
+      batch.refused.push_back(std::move(refused));
+      batch.ids.push_back(transaction.transaction_id);
+      continue;
+    }
     ValidMessage message;
     message.source = KafkaCoordinates{topic, partition, offset};
     message.transaction = &transaction;
@@ -629,6 +702,18 @@ Result<MongoBatch> MongoStaging::ReadSegment(std::int64_t limit) {
     return FromError(error, "reading staged documents", description_);
   }
   return batch;
+}
+
+Status MongoStaging::InsertJsonDocument(const std::string& json) {
+  bson_error_t error;
+  bson_t* doc = bson_new_from_json(reinterpret_cast<const std::uint8_t*>(json.data()),
+                                   static_cast<ssize_t>(json.size()), &error);
+  if (doc == nullptr) return Status::InvalidArgument(std::string("not a document: ") + error.message);
+  const bool inserted =
+      mongoc_collection_insert_one(handles_->collection, doc, nullptr, nullptr, &error);
+  bson_destroy(doc);
+  if (!inserted) return FromError(error, "inserting a document", description_);
+  return Status::Ok();
 }
 
 Status MongoStaging::DropSegment(const std::string& segment) {
@@ -663,8 +748,8 @@ Result<std::vector<MongoStagedDocument>> MongoStaging::Documents() {
       std::int32_t partition = 0;
       std::int64_t offset = 0;
       std::int64_t ingested = 0;
-      status = ParseDocument(doc, &transaction, &topic, &partition, &offset, &ingested);
-      if (!status.ok()) break;
+      // A document not in ingest's shape is not a staged sale: the ETL quarantines it.
+      if (!ParseDocument(doc, &transaction, &topic, &partition, &offset, &ingested).ok()) continue;
       MongoStagedDocument document;
       document.transaction_id = transaction.transaction_id;
       document.store_id = transaction.store.store_id;

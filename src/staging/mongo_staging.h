@@ -40,10 +40,26 @@ namespace posflow::staging {
 
 // Staged transactions read for the ETL: COPY text for its temp tables etl_tx (the columns of
 // staging.pos_transaction, ingested_at last) and etl_line (those of staging.pos_line).
+// A staged document the ETL cannot load as it is: not in the shape ingest writes, or text
+// PostgreSQL cannot store (a NUL, invalid UTF-8: a real MongoDB stores both). It goes to the
+// quarantine (ops.dead_letter, stage etl) instead of stopping the ETL.
+struct MongoRefusedDocument {
+  std::string transaction_id;  // the _id as text ("" when it is not a string)
+  // Its Kafka coordinates; when the document does not say them: topic "mongodb:<segment>",
+  // partition -1 and offset = its position in the segment.
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = 0;
+  std::string reason;    // "etl.refused:document" (shape) or "etl.refused:text"
+  std::string details;   // what is wrong, bounded
+  std::string document;  // the document as relaxed extended JSON
+};
+
 struct MongoBatch {
   std::vector<std::string> ids;  // _id of every document read
   std::string transaction_rows;
   std::string line_rows;
+  std::vector<MongoRefusedDocument> refused;  // read, but not in the rows above
 };
 
 // One staged document's figures, for `posflow check`.
@@ -97,18 +113,23 @@ class MongoStaging : public ExternalStaging {
   // Starts reading `segment` from its beginning (in natural, i.e. insertion, order), dropping
   // any read in progress.
   Status OpenSegment(const std::string& segment);
-  // The next `limit` documents of the open segment as COPY rows; empty at its end.
-  // REQUIRES: OpenSegment succeeded. Failure: Unavailable; Corruption naming the _id of a
-  // document not in the shape above.
+  // The next `limit` documents of the open segment as COPY rows (and those that cannot be
+  // loaded as `refused`); empty at its end. REQUIRES: OpenSegment succeeded.
+  // Failure: Unavailable.
   Result<MongoBatch> ReadSegment(std::int64_t limit);
   // Drops `segment`. Failure: Unavailable.
   Status DropSegment(const std::string& segment);
   // When `segment` was sealed (ms since the epoch, from its name); 0 if the name is not ours.
   static std::int64_t SealedAtMillis(const std::string& segment);
 
-  // Every staged document (`transactions` and the sealed segments) with its figures.
-  // Failure: Unavailable, Corruption.
+  // Every staged document (`transactions` and the sealed segments) in ingest's shape, with its
+  // figures (one that is not in it is left out: the ETL quarantines it). Failure: Unavailable.
   Result<std::vector<MongoStagedDocument>> Documents();
+
+  // Inserts one document, given as (relaxed or canonical) extended JSON, into `transactions` as
+  // it is: for tests of what the ETL does with documents ingest did not write, and for repairs.
+  // Failure: InvalidArgument for JSON libbson refuses, Unavailable, FailedPrecondition.
+  Status InsertJsonDocument(const std::string& json);
 
   // The URI with its password masked, for messages.
   const std::string& description() const { return description_; }

@@ -96,6 +96,36 @@ TEST_F(MongoStagingTest, DocumentOfABatchThatNeverCommittedIsNeverLoaded) {
   EXPECT_EQ(Check(manifest, &output), 0) << output;
 }
 
+// A document in staging that ingest did not write (another writer, an older shape) cannot stop
+// the ETL: it is quarantined as a dead letter of the ETL, and everything else loads.
+TEST_F(MongoStagingTest, DocumentNotInIngestsShapeIsQuarantinedAndTheRestLoads) {
+  const sim::Manifest manifest = Produce({"--count", "1500", "--seed", "42"});
+  auto mongo = staging::MongoStaging::Open(mongo_uri_);
+  ASSERT_TRUE(mongo.ok()) << mongo.status().ToString();
+  ASSERT_TRUE((*mongo)->Prepare().ok());
+  ASSERT_TRUE((*mongo)->InsertJsonDocument(R"({"_id": "not-ours", "total": "ten dollars"})").ok());
+
+  auto run = StartRun(Staging({"--exit-when-idle", "3"}));
+  ASSERT_EQ(run->Wait(minutes(5)), 0);
+  const WarehouseTotals totals = ReadWarehouseTotals(config_.db);
+  EXPECT_EQ(totals.loaded, manifest.valid);
+  EXPECT_EQ(totals.loaded_total_cents, manifest.total_cents);
+  EXPECT_EQ(totals.still_staged, 0);
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
+  ASSERT_TRUE(connection.ok());
+  auto letters = connection->Query(
+      "select stage, reasons[1], kafka_partition, convert_from(payload, 'UTF8') like '%not-ours%' "
+      "from ops.dead_letter");
+  ASSERT_TRUE(letters.ok()) << letters.status().ToString();
+  ASSERT_EQ(letters->rows(), 1);
+  EXPECT_EQ(letters->Get(0, 0), "etl");
+  EXPECT_EQ(letters->Get(0, 1), "etl.refused:document");
+  EXPECT_EQ(letters->Get(0, 2), "-1");
+  EXPECT_EQ(letters->Get(0, 3), "t");
+  std::string output;
+  EXPECT_EQ(Check(manifest, &output), 0) << output;
+}
+
 TEST_F(MongoStagingTest, RunThroughMongoStagingReconcilesExactly) {
   const sim::Manifest manifest =
       Produce({"--count", "30000", "--bad-ratio", "0.03", "--duplicate-ratio", "0.03"});
