@@ -35,7 +35,7 @@ bool IsValidDate(int year, int month, int day) {
   return day <= days_in_month;
 }
 
-std::optional<CivilDateTime> ParseDateTime(std::string_view text) {
+std::optional<CivilDateTime> ParseDateTimeUnbounded(std::string_view text) {
   // YYYY-MM-DD?HH:MM:SS is 19 characters.
   if (text.size() < 19 || text[4] != '-' || text[7] != '-' || text[13] != ':' ||
       text[16] != ':' || (text[10] != ' ' && text[10] != 'T')) {
@@ -48,9 +48,9 @@ std::optional<CivilDateTime> ParseDateTime(std::string_view text) {
   time.hour = ReadDigits(text, 11, 2);
   time.minute = ReadDigits(text, 14, 2);
   time.second = ReadDigits(text, 17, 2);
-  if (time.year < 1900 || time.year > 2999 || !IsValidDate(time.year, time.month, time.day) ||
-      time.hour < 0 || time.hour > 23 || time.minute < 0 || time.minute > 59 ||
-      time.second < 0 || time.second > 60) {
+  if (time.year < 0 || !IsValidDate(time.year, time.month, time.day) || time.hour < 0 ||
+      time.hour > 23 || time.minute < 0 || time.minute > 59 || time.second < 0 ||
+      time.second > 60) {
     return std::nullopt;
   }
   if (time.second == 60) time.second = 59;
@@ -76,7 +76,7 @@ std::optional<CivilDateTime> ParseDateTime(std::string_view text) {
   const int sign = text[pos] == '-' ? -1 : 1;
   ++pos;
   const int hours = ReadDigits(text, pos, 2);
-  if (hours < 0 || hours > 18) return std::nullopt;
+  if (hours < 0) return std::nullopt;
   pos += 2;
   int minutes = 0;
   if (pos < text.size()) {
@@ -85,6 +85,16 @@ std::optional<CivilDateTime> ParseDateTime(std::string_view text) {
     if (minutes < 0 || minutes > 59 || pos + 2 != text.size()) return std::nullopt;
   }
   time.utc_offset_minutes = sign * (hours * 60 + minutes);
+  return time;
+}
+
+std::optional<CivilDateTime> ParseDateTime(std::string_view text) {
+  std::optional<CivilDateTime> time = ParseDateTimeUnbounded(text);
+  if (!time || time->year < kMinYear || time->year > kMaxYear) return std::nullopt;
+  if (time->utc_offset_minutes && (*time->utc_offset_minutes > kMaxUtcOffsetMinutes ||
+                                   *time->utc_offset_minutes < -kMaxUtcOffsetMinutes)) {
+    return std::nullopt;
+  }
   return time;
 }
 
@@ -154,7 +164,8 @@ int Weekday(int year, int month, int day) {
 std::optional<CivilDate> ParseDate(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
   const CivilDate date{ReadDigits(text, 0, 4), ReadDigits(text, 5, 2), ReadDigits(text, 8, 2)};
-  if (date.year < 1900 || date.year > 2999 || !IsValidDate(date.year, date.month, date.day)) {
+  if (date.year < kMinYear || date.year > kMaxYear ||
+      !IsValidDate(date.year, date.month, date.day)) {
     return std::nullopt;
   }
   return date;

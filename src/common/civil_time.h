@@ -25,10 +25,21 @@ struct CivilDateTime {
   bool operator==(const CivilDateTime&) const = default;
 };
 
+// The years ParseDateTime and ParseDate accept: dw.dim_date holds 1900-01-01 .. 2999-12-31.
+inline constexpr int kMinYear = 1900;
+inline constexpr int kMaxYear = 2999;
+// The largest UTC offset ParseDateTime accepts, in minutes: ±18:00 (ISO 8601 practice, as
+// java.time's ZoneOffset; real zones stay within -12:00 .. +14:00).
+inline constexpr int kMaxUtcOffsetMinutes = 18 * 60;
+
 // Parses "YYYY-MM-DD HH:MM:SS" or ISO-8601 "YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+HH:MM|+HHMM|+HH]".
-// nullopt for anything else, including impossible dates (2023-02-29) and years outside
-// 1900..2999.
+// nullopt for anything else, including impossible dates (2023-02-29), years outside
+// kMinYear..kMaxYear and UTC offsets beyond ±kMaxUtcOffsetMinutes.
 std::optional<CivilDateTime> ParseDateTime(std::string_view text);
+
+// The same form without the window: any year 0000..9999 and any offset up to ±99:59. For callers
+// that apply their own window and tell "out of range" from "unparseable" (the event parser).
+std::optional<CivilDateTime> ParseDateTimeUnbounded(std::string_view text);
 
 // "YYYY-MM-DD HH:MM:SS" (the seed's format; the offset and fraction are not written).
 std::string FormatSeedDateTime(const CivilDateTime& time);

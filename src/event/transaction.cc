@@ -72,9 +72,14 @@ void AppendSeedJson(const Transaction& transaction, std::string* out) {
   out->append("{");
   AppendField("transaction_id", transaction.transaction_id, out);
   out->append(",\"transaction_date\":\"");
-  AppendSeedDateTime(transaction.transaction_time, out);
+  const CivilDateTime& time = transaction.transaction_time;
+  if (time.utc_offset_minutes || time.microsecond != 0) {
+    out->append(FormatIsoDateTime(time));  // the seed's form would lose them
+  } else {
+    AppendSeedDateTime(time, out);
+  }
   out->append("\",\"customer\":");
-  if (transaction.customer.anonymous()) {
+  if (transaction.customer == Customer{}) {
     out->append("null");
   } else {
     const Customer& customer = transaction.customer;

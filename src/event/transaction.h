@@ -77,8 +77,11 @@ struct Transaction {
 };
 
 // Appends `transaction` as one line of JSON in the seed producer's shape (shape 1), with
-// product_id on each line when known and the extra fields merged in at the top level.
-// The output parses back to an equal Transaction (but for `shape`).
+// product_id on each line when known and the extra fields merged in at the top level; the date
+// in ISO-8601 when it has a UTC offset or a fraction of a second, and the customer object
+// whenever any of its fields is set (even without a customer_id).
+// The output of a transaction the parser accepted parses back to an equal Transaction (but for
+// `shape`).
 void AppendSeedJson(const Transaction& transaction, std::string* out);
 
 // Appends `text` as a JSON string literal (quotes and escapes included).
