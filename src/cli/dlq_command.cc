@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/common_options.h"
+#include "cli/pipeline_flags.h"
 #include "common/text.h"
 #include "event/transaction.h"
 #include "ops/dead_letters.h"
@@ -27,6 +28,7 @@ struct DlqFlags {
   bool all = false;
   std::string payload_file;
   std::size_t max_message_bytes = 1u << 20;
+  ValidationFlags validation;
 };
 
 std::string Joined(const std::vector<std::string>& values) {
@@ -154,6 +156,7 @@ int Replay(const DlqFlags& flags) {
   request.ids = flags.ids;
   request.filter = flags.filter;
   request.max_message_bytes = flags.max_message_bytes;
+  request.validation = flags.validation.Resolve(flags.max_message_bytes);
   if (!flags.payload_file.empty()) {
     std::ifstream in(flags.payload_file, std::ios::binary);
     if (!in) {
@@ -240,6 +243,7 @@ void RegisterDlqCommand(CLI::App& app, std::function<int()>* run) {
   replay->add_option("--max-message-bytes", flags->max_message_bytes,
                      "larger messages stay invalid (message.too_large)")
       ->capture_default_str();
+  AddValidationFlags(replay, &flags->validation);
   replay->callback([flags, run] { *run = [flags] { return Replay(*flags); }; });
 }
 

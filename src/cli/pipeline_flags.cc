@@ -1,11 +1,55 @@
 #include "cli/pipeline_flags.h"
 
 #include <cstdint>
+#include <string>
+
+#include "common/civil_time.h"
 
 namespace posflow::cli {
 
+event::ParserOptions ValidationFlags::Resolve(std::size_t max_message_bytes) const {
+  event::ParserOptions resolved = options;
+  resolved.max_message_bytes = max_message_bytes;
+  // The flags' check has parsed them already.
+  if (auto date = ParseDate(min_date)) resolved.min_date = *date;
+  if (auto date = ParseDate(max_date)) resolved.max_date = *date;
+  return resolved;
+}
+
+void AddValidationFlags(CLI::App* command, ValidationFlags* flags) {
+  command->add_option("--max-key-bytes", flags->options.max_key_bytes,
+                      "longest key field (transaction_id, store_id, customer_id, payment_type, "
+                      "item, product_id) in bytes; longer: field.too_long")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{2048}));
+  command->add_option("--max-text-bytes", flags->options.max_text_bytes,
+                      "longest free-text field (names, addresses) in bytes; longer: "
+                      "field.too_long")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  command->add_option("--max-items", flags->options.max_items,
+                      "most lines in one receipt; more: items.too_many")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  const auto date = CLI::Validator(
+      [](std::string& text) {
+        return ParseDate(text) ? std::string()
+                               : "'" + text + "' is not a date YYYY-MM-DD in 1900..2999";
+      },
+      "DATE");
+  command->add_option("--min-date", flags->min_date,
+                      "earliest transaction date accepted (default 1900-01-01); earlier: "
+                      "date.out_of_range")
+      ->check(date);
+  command->add_option("--max-date", flags->max_date,
+                      "latest transaction date accepted (default 2999-12-31); later: "
+                      "date.out_of_range")
+      ->check(date);
+}
+
 pipeline::IngestOptions IngestFlags::Resolve() const {
   pipeline::IngestOptions resolved = options;
+  resolved.validation = validation.Resolve(options.max_message_bytes);
   resolved.batch_max_wait = std::chrono::milliseconds(batch_ms);
   resolved.exit_when_idle =
       std::chrono::milliseconds(static_cast<long>(exit_when_idle_seconds * 1000));
@@ -44,6 +88,7 @@ void AddIngestFlags(CLI::App* command, IngestFlags* flags) {
       ->check(CLI::Range(0.0, 86400.0));
   command->add_flag("--no-dlq-topic", flags->no_dlq_topic,
                     "keep dead letters in ops.dead_letter only, not in <topic>.dlq");
+  AddValidationFlags(command, &flags->validation);
 }
 
 void AddEtlFlags(CLI::App* command, EtlFlags* flags) {

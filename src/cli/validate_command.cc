@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/common_options.h"
+#include "cli/pipeline_flags.h"
 #include "event/parser.h"
 
 namespace posflow::cli {
@@ -21,6 +22,7 @@ struct ValidateFlags {
   std::string format = "auto";
   bool quiet = false;
   size_t max_message_bytes = 1 << 20;
+  ValidationFlags validation;
 };
 
 struct Tally {
@@ -32,7 +34,7 @@ struct Tally {
 class Validator {
  public:
   Validator(const ValidateFlags& flags, std::FILE* out)
-      : flags_(flags), parser_({.max_message_bytes = flags.max_message_bytes}), out_(out) {}
+      : flags_(flags), parser_(flags.validation.Resolve(flags.max_message_bytes)), out_(out) {}
 
   void Check(std::string_view message, const std::string& where) {
     ++tally_.messages;
@@ -159,6 +161,7 @@ void RegisterValidateCommand(CLI::App& app, std::function<int()>* run) {
                       "larger messages are invalid (message.too_large)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  AddValidationFlags(command, &flags->validation);
   command->callback([flags, run] { *run = [flags] { return RunValidate(*flags); }; });
 }
 

@@ -26,7 +26,10 @@ void CopyWriter::AppendEscaped(std::string_view value) {
         escape = "\\r";
         break;
       case '\0':
-        escape = "\\0";  // PostgreSQL refuses NUL in text: the row is isolated and dead-lettered
+        // Three octal digits: "\0" followed by a digit of the value would read as another byte
+        // ("P\0" "1" is \01, not NUL then '1'). PostgreSQL refuses NUL in text: the row is
+        // refused, isolated and dead-lettered, never silently altered.
+        escape = "\\000";
         break;
       default:
         continue;
@@ -116,7 +119,9 @@ void CopyWriter::TextArray(const std::vector<std::string_view>& values) {
         buffer_->append("\\n");
       } else if (c == '\r') {
         buffer_->append("\\r");
-      } else if (c != '\0') {
+      } else if (c == '\0') {
+        buffer_->append("\\000");  // refused by PostgreSQL, never silently dropped
+      } else {
         buffer_->push_back(c);
       }
     }

@@ -19,8 +19,8 @@ class CopyWriter {
   // REQUIRES: `buffer` outlives the writer. Appends to it.
   explicit CopyWriter(std::string* buffer) : buffer_(buffer) {}
 
-  // Text, escaped. NUL bytes cannot travel in COPY text: they are sent as the two characters
-  // "\0"... which PostgreSQL refuses for text, so such a row is refused, as it must be.
+  // Text, escaped. NUL bytes cannot travel in COPY text: they are sent as "\000", which
+  // PostgreSQL refuses for text, so such a row is refused, as it must be (never altered).
   void Text(std::string_view value);
   // Text, or NULL when empty.
   void TextOrNull(std::string_view value);
@@ -32,7 +32,7 @@ class CopyWriter {
   void Timestamp(const CivilDateTime& time);
   // bytea in hex form.
   void Bytea(std::string_view bytes);
-  // text[] literal: {"a","b"}.
+  // text[] literal: {"a","b"}. A NUL in a value makes PostgreSQL refuse the row, as in Text.
   void TextArray(const std::vector<std::string_view>& values);
   void EndRow();
 

@@ -116,7 +116,9 @@ Result<std::vector<ReplayOutcome>> ReplayDeadLetters(const Config& config,
     }
   }
 
-  event::Parser parser({.max_message_bytes = request.max_message_bytes});
+  event::ParserOptions parser_options = request.validation;
+  parser_options.max_message_bytes = request.max_message_bytes;
+  event::Parser parser(parser_options);
   auto opened = staging::OpenStagingStore(config);
   if (!opened.ok()) return opened.status();
   staging::StagingStore& store = **opened;

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "event/parser.h"
 #include "event/problem.h"
 #include "ops/dead_letters.h"
 
@@ -25,6 +26,8 @@ struct ReplayRequest {
   std::optional<std::string> payload_override;
   // As ingest's limit (message.too_large). Default 1 MiB.
   std::size_t max_message_bytes = 1u << 20;
+  // As ingest's other limits (event/parser.h); its max_message_bytes is replaced by the above.
+  event::ParserOptions validation;
 };
 
 struct ReplayOutcome {

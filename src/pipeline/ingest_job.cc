@@ -26,6 +26,12 @@ using staging::PartitionKey;
 
 constexpr std::string_view kHealthComponent = "ingest";
 
+event::ParserOptions ParserOptionsOf(const IngestOptions& options) {
+  event::ParserOptions parser = options.validation;
+  parser.max_message_bytes = options.max_message_bytes;
+  return parser;
+}
+
 kafka::ProducerOptions DeadLetterProducerOptions() {
   kafka::ProducerOptions options;
   options.linger_ms = 5;
@@ -42,7 +48,7 @@ class IngestLoop : public kafka::RebalanceListener {
         stop_(stop),
         metrics_(metrics),
         store_(std::move(store)),
-        parser_({.max_message_bytes = options.max_message_bytes}) {}
+        parser_(ParserOptionsOf(options)) {}
 
   // Leaves the group while the members the rebalance callback touches are still alive.
   ~IngestLoop() override {

@@ -22,6 +22,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "event/parser.h"
 
 namespace posflow::ops {
 class Metrics;
@@ -40,6 +41,9 @@ struct IngestOptions {
   std::chrono::milliseconds batch_max_wait{100};
   // Messages larger than this are dead letters (message.too_large). Default 1 MiB.
   std::size_t max_message_bytes = 1u << 20;
+  // The event's other limits (key and text lengths, lines, dates: event/parser.h); its
+  // max_message_bytes is replaced by the one above.
+  event::ParserOptions validation;
   // Publish dead letters to "<topic>.dlq" as well as ops.dead_letter. Default on. A failed
   // publication is retried (3 attempts, a new producer each time); after that the batch goes
   // on (ops.dead_letter has every dead letter) and IngestStats counts it.

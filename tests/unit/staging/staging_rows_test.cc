@@ -41,3 +41,29 @@ TEST(StagedLineRows, ColumnListNamesTheRunningTotalLast) {
 
 }  // namespace
 }  // namespace posflow::staging
+
+namespace posflow::pg {
+namespace {
+
+// Regression: a NUL was written as "\0", which COPY reads together with the octal digits that
+// follow ("P\0" "1" became the byte 0x01): a row silently altered instead of refused.
+TEST(CopyWriter, WritesNulAsThreeOctalDigitsSoThatNoFollowingDigitJoinsIt) {
+  std::string buffer;
+  CopyWriter row(&buffer);
+  row.Text(std::string("P\0" "12", 4));
+  row.TextArray({std::string_view("a\0" "7", 3)});
+  row.EndRow();
+  EXPECT_EQ(buffer, std::string("P\\00012\t{\"a\\0007\"}\n"));
+}
+
+TEST(CopyWriter, EscapesEveryCopyTextSpecialInTextAndArrays) {
+  std::string buffer;
+  CopyWriter row(&buffer);
+  row.Text("a\\b\tc\nd\re");
+  row.TextArray({"x\ty\nz\rw\"v\\u"});
+  row.EndRow();
+  EXPECT_EQ(buffer, "a\\\\b\\tc\\nd\\re\t{\"x\\ty\\nz\\rw\\\\\"v\\\\\\\\u\"}\n");
+}
+
+}  // namespace
+}  // namespace posflow::pg
