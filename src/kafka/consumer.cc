@@ -145,6 +145,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config,
   conf->release();
   rd_kafka_poll_set_consumer(client);
   consumer->client_.reset(client);
+  consumer->failing_seeks_left_ = options.failing_seeks_for_testing;
   return consumer;
 }
 
@@ -190,6 +191,11 @@ Result<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds timeout)
 }
 
 Status Consumer::Seek(const TopicPartitionOffset& position) {
+  if (failing_seeks_left_ > 0) {
+    --failing_seeks_left_;
+    return Status::Unavailable("seeking " + position.topic + "[" +
+                               std::to_string(position.partition) + "]: injected failure");
+  }
   ListPtr list = ToList({position});
   if (rd_kafka_error_t* failure = rd_kafka_seek_partitions(client_.get(), list.get(), 10000)) {
     const std::string reason = rd_kafka_error_string(failure);

@@ -71,6 +71,10 @@ struct ConsumerOptions {
   int queued_max_kbytes = 64 * 1024;
   // Largest message accepted from the broker (fetch.message.max.bytes). Default 2 MiB.
   int max_message_bytes = 2 << 20;
+  // Fault injection for tests: Seek() fails (Unavailable, "injected") this many times before it
+  // works again. A seek of an assigned partition is local to librdkafka and practically never
+  // fails, so this is how the callers' failure path is tested. Default 0.
+  int failing_seeks_for_testing = 0;
 };
 
 class Consumer {
@@ -121,6 +125,7 @@ class Consumer {
   std::unique_ptr<rd_kafka_s, void (*)(rd_kafka_s*)> client_;
   RebalanceListener* listener_;
   bool closed_ = false;
+  int failing_seeks_left_ = 0;  // ConsumerOptions::failing_seeks_for_testing
   bool healthy_ = true;
 };
 

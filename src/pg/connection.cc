@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstdint>
 #include <cerrno>
@@ -89,6 +90,17 @@ std::string_view QueryResult::Get(int row, int column) const {
 bool QueryResult::IsNull(int row, int column) const {
   return PQgetisnull(result_, row, column) != 0;
 }
+Result<std::int64_t> QueryResult::GetInt64(int row, int column) const {
+  const std::string_view text = Get(row, column);
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (IsNull(row, column) || error != std::errc() || end != text.data() + text.size()) {
+    return Status::Internal("expected an integer from PostgreSQL in column " +
+                            std::string(ColumnName(column)) + ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
 std::string_view QueryResult::ColumnName(int column) const {
   return std::string_view(PQfname(result_, column));
 }

@@ -4,6 +4,7 @@
 // time. Statements run through the simple or extended query protocol; every failure comes back
 // as a Status whose message is one line, names what failed and never holds a password.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ class QueryResult {
   // REQUIRES: 0 <= row < rows(), 0 <= column < columns(). Empty for NULL.
   std::string_view Get(int row, int column) const;
   bool IsNull(int row, int column) const;
+  // The cell as a 64-bit integer. Failure: Internal naming the text when it is not one (or
+  // NULL). REQUIRES as Get.
+  Result<std::int64_t> GetInt64(int row, int column) const;
   // The name of a result column (its alias). REQUIRES: 0 <= column < columns().
   std::string_view ColumnName(int column) const;
   // Rows changed by an INSERT/UPDATE/DELETE, 0 otherwise.

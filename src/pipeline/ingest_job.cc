@@ -568,6 +568,7 @@ Result<IngestStats> RunIngest(const Config& config, const IngestOptions& given_o
   if (!store.ok()) return store.status();
   IngestLoop loop(config, options, stop, metrics, std::move(*store));
   kafka::ConsumerOptions consumer_options;
+  consumer_options.failing_seeks_for_testing = options.failing_seeks_for_testing;
   consumer_options.max_message_bytes =
       static_cast<int>(std::max<std::size_t>(options.max_message_bytes * 2, 1u << 20));
   auto consumer = kafka::Consumer::Create(config, consumer_options, &loop);

@@ -59,6 +59,8 @@ struct IngestOptions {
   // Backoff between retries of an unavailable store: doubles from initial up to max.
   std::chrono::milliseconds retry_initial{200};
   std::chrono::milliseconds retry_max{5000};
+  // Tests only: kafka::ConsumerOptions::failing_seeks_for_testing. Default 0.
+  int failing_seeks_for_testing = 0;
 };
 
 struct IngestStats {

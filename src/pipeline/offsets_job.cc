@@ -1,7 +1,5 @@
 #include "pipeline/offsets_job.h"
 
-#include <charconv>
-
 #include "pg/connection.h"
 
 namespace posflow::pipeline {
@@ -23,16 +21,6 @@ select (select count(*) from offsets), (select count(*) from seen),
        (select count(*) from duplicates), (select count(*) from dead)
 )sql";
 
-Result<std::int64_t> Integer(const pg::QueryResult& rows, int row, int column) {
-  const std::string_view text = rows.Get(row, column);
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return Status::Internal("unexpected number from PostgreSQL: '" + std::string(text) + "'");
-  }
-  return value;
-}
-
 }  // namespace
 
 Result<std::vector<StoredOffset>> ListStoredOffsets(const Config& config) {
@@ -42,9 +30,9 @@ Result<std::vector<StoredOffset>> ListStoredOffsets(const Config& config) {
   if (!rows.ok()) return rows.status().WithContext("reading ops.kafka_offsets");
   std::vector<StoredOffset> offsets;
   for (int row = 0; row < rows->rows(); ++row) {
-    auto partition = Integer(*rows, row, 2);
+    auto partition = rows->GetInt64(row, 2);
     if (!partition.ok()) return partition.status();
-    auto next = Integer(*rows, row, 3);
+    auto next = rows->GetInt64(row, 3);
     if (!next.ok()) return next.status();
     offsets.push_back({std::string(rows->Get(row, 0)), std::string(rows->Get(row, 1)),
                        static_cast<std::int32_t>(*partition), *next,
@@ -67,7 +55,7 @@ Result<ArchiveResult> ArchiveTopicOffsets(const Config& config, const std::strin
   std::int64_t* counts[] = {&result.offsets, &result.seen, &result.duplicates,
                             &result.dead_letters};
   for (int column = 0; column < 4; ++column) {
-    auto count = Integer(*rows, 0, column);
+    auto count = rows->GetInt64(0, column);
     if (!count.ok()) return count.status();
     *counts[column] = *count;
   }

@@ -1,6 +1,5 @@
 #include "warehouse/warehouse_loader.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -317,14 +316,6 @@ set loaded_transactions = w.loaded_transactions + excluded.loaded_transactions,
     updated_at = now()
 )sql";
 
-Result<std::int64_t> ParseCount(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return Status::Internal("unexpected count from PostgreSQL: '" + std::string(text) + "'");
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -348,7 +339,7 @@ Result<WarehouseLoader::BatchCounts> WarehouseLoader::CountBatch() {
   BatchCounts counts;
   for (auto [column, into] : {std::pair{0, &counts.transactions},
                               std::pair{1, &counts.announced_lines}, std::pair{2, &counts.lines}}) {
-    auto value = ParseCount(rows->Get(0, column));
+    auto value = rows->GetInt64(0, column);
     if (!value.ok()) return value.status();
     *into = *value;
   }
@@ -361,7 +352,7 @@ Result<std::int64_t> WarehouseLoader::Count(const char* sql) {
   if (result->rows() != 1 || result->columns() != 1) {
     return Status::Internal("a count query returned no single value");
   }
-  return ParseCount(result->Get(0, 0));
+  return result->GetInt64(0, 0);
 }
 
 void WarehouseLoader::Rollback() {
@@ -380,7 +371,7 @@ Result<BatchLoad> WarehouseLoader::LoadPgStagingBatch() {
   auto moved =
       connection_.Query(kMoveStagedSql, {std::to_string(options_.batch_max_transactions)});
   if (!moved.ok()) return fail(moved.status().WithContext("taking staged transactions"));
-  auto taken = ParseCount(moved->Get(0, 0));
+  auto taken = moved->GetInt64(0, 0);
   if (!taken.ok()) return fail(taken.status());
   if (*taken == 0) {
     status = connection_.Execute("commit");

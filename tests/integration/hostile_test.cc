@@ -7,7 +7,6 @@
 // into the warehouse) are quarantined at stage 'etl' while the rest of the batch loads.
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +27,7 @@
 #include "integration/child_process.h"
 #include "integration/hostile_corpus.h"
 #include "integration/ingest_fixture.h"
+#include "integration/kafka_reader.h"
 #include "kafka/admin_client.h"
 #include "kafka/producer.h"
 #include "pg/connection.h"
@@ -139,50 +139,18 @@ std::vector<Position> ReadPositions(const std::string& brokers, const std::strin
   std::unordered_map<std::string_view, std::size_t> by_payload;
   for (std::size_t i = 0; i < corpus.size(); ++i) by_payload[corpus[i].payload] = i;
   std::vector<Position> positions(corpus.size());
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [name, value] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"bootstrap.servers", brokers},
-           {"group.id", UniqueName("hostile_reader")},
-           {"enable.auto.commit", "false"},
-           {"enable.partition.eof", "false"},
-           {"fetch.message.max.bytes", "4194304"}}) {
-    rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error));
-  }
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> consumer(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error)), [](rd_kafka_t* handle) {
-        rd_kafka_consumer_close(handle);
-        rd_kafka_destroy(handle);
-      });
-  EXPECT_NE(consumer, nullptr) << error;
-  if (!consumer) return positions;
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
-  for (int partition = 0; partition < partitions; ++partition) {
-    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), partition)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  EXPECT_EQ(rd_kafka_assign(consumer.get(), assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(assignment);
   std::size_t found = 0;
-  const auto give_up = std::chrono::steady_clock::now() + deadline;
-  while (found < corpus.size() && std::chrono::steady_clock::now() < give_up) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const std::string_view payload(static_cast<const char*>(message->payload), message->len);
-      if (auto at = by_payload.find(payload); at != by_payload.end()) {
-        Position& position = positions[at->second];
-        EXPECT_FALSE(position.known()) << corpus[at->second].Describe() << " is twice in Kafka";
-        if (!position.known()) ++found;
-        position = {message->partition, message->offset};
-      } else {
-        ADD_FAILURE() << "a message in the topic is not of the corpus";
-      }
-    } else {
-      ADD_FAILURE() << "reading the topic back: " << rd_kafka_message_errstr(message);
+  for (const ConsumedMessage& message :
+       ReadTopicFromBeginning(brokers, topic, partitions, corpus.size(), deadline, seconds(0))) {
+    auto at = by_payload.find(message.value);
+    if (at == by_payload.end()) {
+      ADD_FAILURE() << "a message in the topic is not of the corpus";
+      continue;
     }
-    rd_kafka_message_destroy(message);
+    Position& position = positions[at->second];
+    EXPECT_FALSE(position.known()) << corpus[at->second].Describe() << " is twice in Kafka";
+    if (!position.known()) ++found;
+    position = {message.partition, message.offset};
   }
   EXPECT_EQ(found, corpus.size()) << "corpus messages found in the topic";
   return positions;

@@ -9,12 +9,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "integration/ingest_fixture.h"
 #include "kafka/admin_client.h"
+#include "pg/connection.h"
+#include "pipeline/ingest_job.h"
 #include "pipeline/init_job.h"
 
 namespace posflow::testing {
@@ -58,6 +62,15 @@ TEST_F(IngestTest, DeadLettersAlsoReachTheDlqTopicWithTheirReasons) {
   }
   // At-least-once to the topic; exactly once in ops.dead_letter.
   EXPECT_GE(with_reasons, manifest.bad_total);
+  // Oversize messages (over 1 MiB) are published cut to 900 KiB, saying so.
+  const auto oversize = manifest.bad.find("message.too_large");
+  ASSERT_NE(oversize, manifest.bad.end()) << "the seed gives no oversize message any more";
+  std::int64_t truncated = 0;
+  for (size_t at = output.find("posflow.truncated="); at != std::string::npos;
+       at = output.find("posflow.truncated=", at + 1)) {
+    ++truncated;
+  }
+  EXPECT_GE(truncated, oversize->second);
   EXPECT_EQ(ReadStagingTotals(config_.db).dead_letters, manifest.bad_total);
 }
 
@@ -269,6 +282,45 @@ TEST_F(IngestTest, RecreatedTopicStopsIngestWithTheRecoveryCommandAndArchiveResu
                             std::chrono::minutes(2), &output),
             0)
       << output;
+}
+
+// A seek that keeps failing ends ingest with an error naming it, rather than consuming on from
+// wherever the consumer stands (which would skip or repeat messages). Seeks are local to
+// librdkafka and practically never fail: the consumer's fault injection makes them.
+TEST_F(IngestTest, SeekThatKeepsFailingEndsIngestInsteadOfConsumingFromElsewhere) {
+  Produce({"--count", "20000", "--seed", "23"});
+  pipeline::IngestOptions options;
+  options.batch_max_messages = 20;
+  options.publish_dead_letters = false;
+  options.retry_initial = std::chrono::milliseconds(10);
+  options.failing_seeks_for_testing = 1000;
+  std::atomic<bool> stop{false};
+  auto ingest = std::async(std::launch::async, [&] {
+    return pipeline::RunIngest(config_, options, stop, nullptr);
+  });
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  // Once ingest has committed, a "new owner" moves the stored offsets on: ingest's next batch
+  // is fenced, and it must seek to what is stored now.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool started = false;
+  while (!started && std::chrono::steady_clock::now() < deadline) {
+    auto rows = connection->Query("select count(*) from ops.kafka_offsets");
+    started = rows.ok() && rows->Get(0, 0) != "0";
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(started) << "ingest committed no batch within 60 s";
+  ASSERT_TRUE(connection->Execute("update ops.kafka_offsets set next_offset = next_offset + 1").ok());
+  if (ingest.wait_for(std::chrono::minutes(2)) != std::future_status::ready) {
+    stop = true;
+    FAIL() << "ingest went on for 2 minutes after its seeks failed";
+  }
+  const Result<pipeline::IngestStats> result = ingest.get();
+  ASSERT_FALSE(result.ok()) << "ingest ended without an error";
+  EXPECT_NE(result.status().message().find("cannot move the consumer to the stored offset"),
+            std::string::npos)
+      << result.status().ToString();
+  EXPECT_NE(result.status().message().find("injected failure"), std::string::npos);
 }
 
 TEST_F(IngestTest, UnknownStagingIsABadConfigurationExitTwo) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/stack_fixture.h"
@@ -189,6 +190,38 @@ TEST_F(PgStagingTest, HostileTransactionIdsNeverBreakTheDuplicateLookUp) {
   ASSERT_TRUE(repeated.ok()) << repeated.status().ToString();
   EXPECT_EQ(repeated->staged, 0u);
   EXPECT_EQ(repeated->duplicates, ids.size());
+}
+
+// A zombie's open transaction must not hold the offsets' row locks for long, and a hung
+// statement must not hang the pipeline: both limits come from the configuration, and what they
+// end is reported as transient (retried), not as a broken schema.
+TEST_F(PgStagingTest, SessionLimitsEndAnIdleTransactionAndAHungStatement) {
+  Config limited = config_;
+  limited.db_statement_timeout_ms = "300";
+  limited.db_idle_in_transaction_timeout_ms = "300";
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(limited));
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  auto slow = connection->Query("select pg_sleep(5)");
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.status().code(), Status::Code::kUnavailable) << slow.status().ToString();
+  EXPECT_EQ(connection->last_sqlstate(), "57014");
+
+  ASSERT_TRUE(connection->Execute("begin").ok());
+  ASSERT_TRUE(connection->Execute("select 1 from ops.kafka_offsets for update").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle in the transaction
+  Status after = connection->Execute("select 1");
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.code(), Status::Code::kUnavailable) << after.ToString();
+}
+
+TEST_F(PgStagingTest, ErrorLinesQuoteAtMostAFewHundredCharactersOfTheServersMessage) {
+  auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
+  ASSERT_TRUE(connection.ok());
+  // The server's message would echo the whole 10 000-character value.
+  auto failed = connection->Query("select ('" + std::string(10000, 'x') + "')::integer");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_LT(failed.status().message().size(), 600u) << failed.status().message().size();
+  EXPECT_EQ(connection->last_sqlstate(), "22P02");
 }
 
 TEST_F(PgStagingTest, RowTheDatabaseRefusesIsDeadLetteredAndTheRestLands) {

@@ -3,7 +3,6 @@
 // it: reproducible files, validate agreeing with the manifest, pacing, SIGINT, bad options.
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -22,6 +21,7 @@
 #include "common/civil_time.h"
 #include "event/parser.h"
 #include "integration/child_process.h"
+#include "integration/kafka_reader.h"
 #include "integration/stack_fixture.h"
 #include "kafka/admin_client.h"
 #include "kafka/producer.h"
@@ -33,57 +33,6 @@ namespace posflow::testing {
 namespace {
 
 using std::chrono::seconds;
-
-struct KafkaMessage {
-  std::string key;
-  std::string value;
-};
-
-// Reads a whole topic from the beginning with a plain librdkafka consumer (assign, no group
-// coordination), until `expected` messages or the deadline; then a little longer, to catch any
-// message too many.
-std::vector<KafkaMessage> ReadTopic(const std::string& brokers, const std::string& topic,
-                                    int partitions, std::size_t expected, seconds deadline) {
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error, sizeof(error));
-  rd_kafka_conf_set(conf, "group.id", UniqueName("produce_test_reader").c_str(), error,
-                    sizeof(error));
-  rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof(error));
-  rd_kafka_conf_set(conf, "enable.partition.eof", "false", error, sizeof(error));
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> consumer(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error)), [](rd_kafka_t* handle) {
-        rd_kafka_consumer_close(handle);
-        rd_kafka_destroy(handle);
-      });
-  EXPECT_NE(consumer, nullptr) << error;
-  if (!consumer) return {};
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
-  for (int partition = 0; partition < partitions; ++partition) {
-    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), partition)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  EXPECT_EQ(rd_kafka_assign(consumer.get(), assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(assignment);
-
-  std::vector<KafkaMessage> messages;
-  const auto give_up = std::chrono::steady_clock::now() + deadline;
-  auto stop_at = give_up;
-  while (std::chrono::steady_clock::now() < stop_at) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      messages.push_back(
-          {std::string(static_cast<const char*>(message->key), message->key_len),
-           std::string(static_cast<const char*>(message->payload), message->len)});
-      if (messages.size() == expected) stop_at = std::chrono::steady_clock::now() + seconds(2);
-    } else {
-      ADD_FAILURE() << "consuming: " << rd_kafka_message_errstr(message);
-    }
-    rd_kafka_message_destroy(message);
-  }
-  return messages;
-}
 
 class ProduceKafkaTest : public StackTest {
  protected:
@@ -126,8 +75,9 @@ TEST_F(ProduceKafkaTest, EveryMessageArrivesOnceAndReconcilesWithTheManifest) {
   EXPECT_EQ(*written, manifest);
   std::remove(manifest_path.c_str());
 
-  const std::vector<KafkaMessage> messages =
-      ReadTopic(config_.brokers, config_.topic, kPartitions, 20000, seconds(120));
+  const std::vector<ConsumedMessage> messages =
+      ReadTopicFromBeginning(config_.brokers, config_.topic, kPartitions, 20000, seconds(120),
+                             seconds(2));
   ASSERT_EQ(static_cast<std::int64_t>(messages.size()), manifest.messages);
 
   std::set<std::string> store_ids;
@@ -145,7 +95,7 @@ TEST_F(ProduceKafkaTest, EveryMessageArrivesOnceAndReconcilesWithTheManifest) {
   std::map<std::string, std::int64_t> by_key;
   std::map<std::string, sim::StoreTotals> by_store;
   std::map<std::string, std::int64_t> bad;
-  for (const KafkaMessage& message : messages) {
+  for (const ConsumedMessage& message : messages) {
     EXPECT_TRUE(store_ids.count(message.key)) << "key " << message.key << " is not a store id";
     ++by_key[message.key];
     if (!parser.Parse(message.value, &transaction, &problems)) {

@@ -237,6 +237,23 @@ TEST(Metrics, HealthzNamesEveryUnhealthyComponentOnOneLine) {
   EXPECT_EQ((*metrics)->HealthText(), "unhealthy: kafka; warehouse: postgres down\n");
 }
 
+TEST(Metrics, HealthzShowsTheAgeOfEachComponentsLastCommit) {
+  auto metrics = Metrics::Start("off");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ((*metrics)->HealthText(), "ok\n");  // nothing committed yet: no age to show
+  (*metrics)->RecordCommit("ingest");
+  (*metrics)->RecordCommit("etl");
+  const std::string text = (*metrics)->HealthText();
+  EXPECT_EQ(text.rfind("ok\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\netl: last commit 0.0 s ago\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ningest: last commit 0.0 s ago\n"), std::string::npos) << text;
+  EXPECT_NE((*metrics)->Render().find("posflow_last_commit_timestamp_seconds{component=\"etl\"}"),
+            std::string::npos);
+  // Unhealthy stays unhealthy, with the ages after the reason.
+  (*metrics)->SetHealth("etl", false, "postgres down");
+  EXPECT_EQ((*metrics)->HealthText().rfind("unhealthy: etl: postgres down\n", 0), 0u);
+}
+
 TEST(Metrics, AnswersOtherPathsWith404AndOtherMethodsWith405) {
   auto metrics = StartOnFreePort();
   ASSERT_NE(metrics, nullptr);
