@@ -626,7 +626,9 @@ class HostileTest : public IngestTest {
 
 TEST_F(HostileTest, RunWithPostgresStagingEndsEveryHostileMessageAsFactOrCodedDeadLetter) {
   SCOPED_TRACE("seed " + std::to_string(kSeed));
-  ProduceCorpus(300, /*cumulative_inventory=*/true);
+  // (The inventory group, 220 receipts of 1000 lines, is left out here to keep CI's time:
+  // EtlTest.ReceiptThatOverflowsOnHandIsQuarantinedAndTheRestLoads covers on-hand overflow.)
+  ProduceCorpus(300, /*cumulative_inventory=*/false);
   if (HasFatalFailure()) return;
   const std::string manifest = ClassifyAndWriteManifest();
   const auto started = std::chrono::steady_clock::now();
@@ -788,11 +790,11 @@ TEST_F(HostileTest, EmptyAndTombstoneValuesAreDeadLettersAndHostileKeysAreFacts)
   EXPECT_EQ(Check({}, &output), 0) << output;
 }
 
-// Valid receipts, one in each of 360 months (1900-01 .. 1929-12): one ETL batch needs 720 new
+// Valid receipts, one in each of 120 months (1900-01 .. 1909-12): one ETL batch needs 240 new
 // fact partitions. Neither a stall nor a refusal may come of it. (1200 months, 2400
 // partitions, also pass, in ~47 s of `posflow run` on 2 cores: too slow to run every time.)
-TEST_F(HostileTest, ReceiptsInThreeHundredSixtyMonthsLoadWithoutStallingTheEtl) {
-  constexpr int kMonths = 360;
+TEST_F(HostileTest, ReceiptsInAHundredTwentyMonthsLoadWithoutStallingTheEtl) {
+  constexpr int kMonths = 120;
   const sim::ReferenceData& reference = sim::DefaultReferenceData();
   std::vector<CorpusMessage> receipts;
   for (int month = 0; month < kMonths; ++month) {
