@@ -151,7 +151,7 @@ class EtlLoop {
       segment_.clear();
       return status.WithContext("copying staged documents into the batch");
     }
-    std::int64_t refused = 0;
+    std::vector<std::string> refused_reasons;
     if (!batch->refused.empty()) {
       auto quarantined = QuarantineDocuments(batch->refused);
       if (!quarantined.ok()) {
@@ -159,15 +159,16 @@ class EtlLoop {
         segment_.clear();
         return quarantined.status();
       }
-      refused = *quarantined;
+      refused_reasons = std::move(*quarantined);
     }
     auto load = loader_->LoadFilledBatch();
     if (!load.ok()) {
       segment_.clear();
       return load.status();
     }
-    load->quarantined += refused;
-    for (const auto& document : batch->refused) load->quarantine_reasons.push_back(document.reason);
+    load->quarantined += static_cast<std::int64_t>(refused_reasons.size());
+    load->quarantine_reasons.insert(load->quarantine_reasons.end(), refused_reasons.begin(),
+                                    refused_reasons.end());
     segment_read_ += static_cast<std::int64_t>(batch->ids.size());
     load->more = true;
     return load;
@@ -175,8 +176,9 @@ class EtlLoop {
 
   // Staged documents the ETL cannot load (MongoBatch::refused) to the quarantine, in the batch's
   // transaction. A document with Kafka coordinates counts only if its ingest batch committed (as
-  // in the load); one without (not in ingest's shape) always. Returns how many were quarantined.
-  Result<std::int64_t> QuarantineDocuments(
+  // in the load); one without (not in ingest's shape) always. Returns the reason of each one
+  // quarantined.
+  Result<std::vector<std::string>> QuarantineDocuments(
       const std::vector<staging::MongoRefusedDocument>& documents) {
     constexpr const char* kQuarantineDocumentSql = R"sql(
 insert into ops.dead_letter as d (stage, topic, kafka_partition, kafka_offset, message_key,
@@ -189,7 +191,7 @@ set payload = excluded.payload, reasons = excluded.reasons, details = excluded.d
     first_seen_at = now(), replayed_at = null, replayed_as = null, payload_purged_at = null,
     purged_payload_bytes = null
 )sql";
-    std::int64_t quarantined = 0;
+    std::vector<std::string> reasons;
     for (const auto& document : documents) {
       auto inserted = connection_->Query(
           kQuarantineDocumentSql,
@@ -201,10 +203,10 @@ set payload = excluded.payload, reasons = excluded.reasons, details = excluded.d
       if (inserted->AffectedRows() > 0) {
         spdlog::warn("etl: quarantined MongoDB staging document '{}' ({}): {}",
                      document.transaction_id, document.reason, document.details);
-        ++quarantined;
+        reasons.push_back(document.reason);
       }
     }
-    return quarantined;
+    return reasons;
   }
 
   // Seals MongoDB's `transactions` while holding ops.mongo_seal FOR UPDATE: every ingest batch

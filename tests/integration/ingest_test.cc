@@ -243,7 +243,7 @@ TEST_F(IngestTest, ConsumesSeveralTopicsGivenAsAList) {
 // must stop with one line naming the recovery instead of crash-looping on duplicate keys, and
 // after `posflow offsets archive` consume the new topic from its beginning.
 TEST_F(IngestTest, RecreatedTopicStopsIngestWithTheRecoveryCommandAndArchiveResumesIt) {
-  const sim::Manifest old_messages = Produce({"--count", "1200", "--seed", "21"});
+  const sim::Manifest old_messages = Produce({"--count", "600", "--seed", "21"});
   ASSERT_EQ(IngestUntilIdle(), 0);
   auto admin = kafka::AdminClient::Create(config_);
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();

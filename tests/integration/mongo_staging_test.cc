@@ -65,7 +65,7 @@ class MongoStagingTest : public IngestTest {
 // documents no offset, no ops.transaction_seen row and no dead letter accounts for: the ETL must
 // never load them (the message is consumed again and staged anew).
 TEST_F(MongoStagingTest, DocumentOfABatchThatNeverCommittedIsNeverLoaded) {
-  const sim::Manifest manifest = Produce({"--count", "2000", "--seed", "41"});
+  const sim::Manifest manifest = Produce({"--count", "600", "--seed", "41"});
   auto mongo = staging::MongoStaging::Open(mongo_uri_);
   ASSERT_TRUE(mongo.ok()) << mongo.status().ToString();
   ASSERT_TRUE((*mongo)->Prepare().ok());
@@ -99,7 +99,7 @@ TEST_F(MongoStagingTest, DocumentOfABatchThatNeverCommittedIsNeverLoaded) {
 // A document in staging that ingest did not write (another writer, an older shape) cannot stop
 // the ETL: it is quarantined as a dead letter of the ETL, and everything else loads.
 TEST_F(MongoStagingTest, DocumentNotInIngestsShapeIsQuarantinedAndTheRestLoads) {
-  const sim::Manifest manifest = Produce({"--count", "1500", "--seed", "42"});
+  const sim::Manifest manifest = Produce({"--count", "600", "--seed", "42"});
   auto mongo = staging::MongoStaging::Open(mongo_uri_);
   ASSERT_TRUE(mongo.ok()) << mongo.status().ToString();
   ASSERT_TRUE((*mongo)->Prepare().ok());
