@@ -130,6 +130,16 @@ std::optional<std::string> FieldText(const event::Transaction& t, const std::str
   return std::nullopt;
 }
 
+// Waits for `child` at most `limit`, prints how long `what` took, returns its exit code.
+int WaitTimed(ChildProcess& child, std::chrono::minutes limit, const std::string& what) {
+  const auto started = std::chrono::steady_clock::now();
+  const int code = child.Wait(limit);
+  std::cout << what << " took "
+            << std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - started).count()
+            << " s" << std::endl;
+  return code;
+}
+
 // Reads the topic back from the beginning with a plain librdkafka consumer (assign, no group)
 // and finds each corpus message's partition and offset by its bytes (every payload of the
 // corpus is unique). Bounded by `deadline`.
@@ -631,12 +641,8 @@ TEST_F(HostileTest, RunWithPostgresStagingEndsEveryHostileMessageAsFactOrCodedDe
   ProduceCorpus(300, /*cumulative_inventory=*/false);
   if (HasFatalFailure()) return;
   const std::string manifest = ClassifyAndWriteManifest();
-  const auto started = std::chrono::steady_clock::now();
-  auto run = StartRun({"--exit-when-idle", "3"});
-  EXPECT_EQ(run->Wait(minutes(3)), 0) << "posflow run";
-  std::cout << "posflow run took "
-            << std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - started).count()
-            << " s" << std::endl;
+  EXPECT_EQ(WaitTimed(*StartRun({"--exit-when-idle", "3"}), minutes(3), "posflow run"), 0)
+      << "posflow run";
   ExpectEveryMessageAccounted();
   std::string output;
   EXPECT_EQ(Check({"--manifest", manifest}, &output), 0) << output;
@@ -698,11 +704,8 @@ TEST_F(HostileTest, EtlQuarantinesAReceiptOnlyTheEtlRefusesAndLoadsTheRest) {
   Status staged = db().Execute(sql);
   ASSERT_TRUE(staged.ok()) << staged.ToString();
 
-  const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ(StartEtl({"--once"})->Wait(minutes(2)), 0) << "posflow etl --once";
-  std::cout << "posflow etl --once took "
-            << std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - started).count()
-            << " s" << std::endl;
+  EXPECT_EQ(WaitTimed(*StartEtl({"--once"}), minutes(2), "posflow etl --once"), 0)
+      << "posflow etl --once";
 
   auto facts = db().Query("select string_agg(transaction_id, ',' order by transaction_id) "
                           "from dw.fact_transaction");
@@ -819,12 +822,8 @@ TEST_F(HostileTest, ReceiptsInFortyEightMonthsLoadWithoutStallingTheEtl) {
     ASSERT_TRUE(producer->Produce(config_.topic, message.key, message.payload).ok());
   }
   ASSERT_TRUE(producer->Flush(seconds(60)).ok());
-  const auto started = std::chrono::steady_clock::now();
-  auto run = StartRun({"--exit-when-idle", "3"});
-  EXPECT_EQ(run->Wait(minutes(3)), 0) << "posflow run";
-  std::cout << "posflow run took "
-            << std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - started).count()
-            << " s" << std::endl;
+  EXPECT_EQ(WaitTimed(*StartRun({"--exit-when-idle", "3"}), minutes(3), "posflow run"), 0)
+      << "posflow run";
   auto facts = db().Query("select count(*), count(distinct date_trunc('month', sale_date)) "
                           "from dw.fact_transaction");
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
@@ -858,12 +857,10 @@ TEST_F(HostileMongoTest, RunWithMongoStagingEndsEveryHostileMessageAsFactOrCoded
   ProduceCorpus(100, /*cumulative_inventory=*/false);
   if (HasFatalFailure()) return;
   const std::string manifest = ClassifyAndWriteManifest();
-  const auto started = std::chrono::steady_clock::now();
-  auto run = StartRun({"--exit-when-idle", "3", "--staging", mongo_uri_});
-  EXPECT_EQ(run->Wait(minutes(3)), 0) << "posflow run --staging " << mongo_uri_;
-  std::cout << "posflow run (MongoDB staging) took "
-            << std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - started).count()
-            << " s" << std::endl;
+  EXPECT_EQ(WaitTimed(*StartRun({"--exit-when-idle", "3", "--staging", mongo_uri_}), minutes(3),
+                      "posflow run (MongoDB staging)"),
+            0)
+      << "posflow run --staging " << mongo_uri_;
   ExpectEveryMessageAccounted();
   std::string output;
   EXPECT_EQ(Check({"--staging", mongo_uri_, "--manifest", manifest}, &output), 0) << output;
