@@ -270,9 +270,11 @@ TEST_F(ProduceCliTest, RateIsSteadyAndTimesAreNow) {
 TEST_F(ProduceCliTest, InterruptStopsCleanlyWithAManifestOfWhatWasSent) {
   const std::string out = Temp("int.ndjson");
   const std::string manifest_path = Temp("int.json");
+  // --foreground: ONE SIGINT, to posflow only. Without it timeout also signals its process
+  // group, and a loaded machine can deliver the two separately: a second signal forces exit 130.
   RunResult run = RunPosflow("produce --rate 300 --duration 60 --out " + out + " --manifest " +
                                  manifest_path,
-                             "timeout --preserve-status -s INT 1");
+                             "timeout --foreground --preserve-status -s INT 1");
   EXPECT_EQ(run.exit_code, 0) << run.output;
   auto manifest = sim::ReadManifest(manifest_path);
   ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
