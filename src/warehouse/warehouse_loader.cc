@@ -151,6 +151,10 @@ set product_id = coalesce(
 where l.product_id is null
 )sql";
 
+// Inferred members. Loaders that run concurrently (one-hop consumers, an ETL beside them) may
+// infer the same new member at once: each statement inserts in key order (so two never wait on
+// each other crosswise) and `on conflict do nothing` makes the later one wait for the earlier
+// one's commit and then use its row.
 constexpr const char* kInferStoresSql = R"sql(
 insert into dw.dim_store (store_id, name, address, city, province, postal_code, time_zone,
                           valid_from, valid_to, is_current, is_inferred)
@@ -165,12 +169,15 @@ select distinct on (t.store_id)
 from etl_tx t
 where not exists (select 1 from dw.dim_store s where s.store_id = t.store_id)
 order by t.store_id, t.transaction_time
+on conflict do nothing
 )sql";
 
 constexpr const char* kInferPaymentTypesSql = R"sql(
 insert into dw.dim_payment_type (name, is_inferred)
 select distinct t.payment_type, true from etl_tx t
 where not exists (select 1 from dw.dim_payment_type p where p.name = t.payment_type)
+order by 1
+on conflict do nothing
 )sql";
 
 constexpr const char* kInferCustomersSql = R"sql(
@@ -184,6 +191,7 @@ from etl_tx t
 where t.customer_id is not null
   and not exists (select 1 from dw.dim_customer c where c.customer_id = t.customer_id)
 order by t.customer_id, t.transaction_time
+on conflict do nothing
 )sql";
 
 constexpr const char* kInferProductsSql = R"sql(
@@ -194,9 +202,20 @@ select distinct on (l.product_id) l.product_id, l.item, 'Unknown', l.unit_price,
 from etl_line l
 where not exists (select 1 from dw.dim_product p where p.product_id = l.product_id)
 order by l.product_id, l.transaction_id, l.line_number
+on conflict do nothing
 )sql";
 
-// Monthly partitions for the batch's sale months that have none yet.
+// Monthly partitions for the batch's sale months that have none yet. Creating one is serialised
+// between concurrent loaders (kPartitionLockSql, held to the commit); a loader that raced
+// another to a partition anyway fails with 42P07 or 23505 and redoes its batch (LoadBatch).
+constexpr const char* kMissingPartitionsSql = R"sql(
+select count(*)
+from (select distinct date_trunc('month', transaction_time)::date as m from etl_tx offset 0) months
+where to_regclass(format('dw.fact_transaction_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null
+   or to_regclass(format('dw.fact_sales_line_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null
+)sql";
+// pg_advisory_xact_lock key of partition creation ("posflow" in ASCII + 3).
+constexpr const char* kPartitionLockSql = "select pg_advisory_xact_lock(31650110826786682)";
 constexpr const char* kEnsurePartitionsSql = R"sql(
 select coalesce(sum(dw.ensure_month_partitions(m, m)), 0)
 from (select distinct date_trunc('month', transaction_time)::date as m from etl_tx
@@ -277,7 +296,7 @@ set transactions = a.transactions + excluded.transactions, items = a.items + exc
 insert into dw.agg_daily_product_sales as a (date_key, store_id, product_id, quantity, revenue)
 select f.date_key, f.store_id, l.product_id, sum(l.quantity), sum(l.line_total)
 from etl_line l join etl_fact f on f.transaction_id = l.transaction_id
-group by f.date_key, f.store_id, l.product_id
+group by f.date_key, f.store_id, l.product_id order by f.date_key, f.store_id, l.product_id
 on conflict (date_key, store_id, product_id) do update
 set quantity = a.quantity + excluded.quantity, revenue = a.revenue + excluded.revenue;
 
@@ -382,7 +401,8 @@ Result<BatchLoad> WarehouseLoader::LoadPgStagingBatch() {
     status = connection_.Execute(kKeepStagedSql);
     if (!status.ok()) return fail(status.WithContext("keeping loaded staging rows"));
   }
-  auto load = LoadStagedRows();
+  watermark_ = options_.pipeline;
+  auto load = LoadStagedRows(options_.skip_loaded);
   if (!load.ok()) return fail(load.status());
   // Kept rows past this ETL's retention. Without one it keeps nothing and purges nothing:
   // rows kept by an earlier run are `posflow maintain`'s (its --staging-retention-hours).
@@ -406,7 +426,8 @@ Status WarehouseLoader::BeginFilledBatch() {
 }
 
 Result<BatchLoad> WarehouseLoader::LoadFilledBatch() {
-  auto load = LoadStagedRows();
+  watermark_ = options_.pipeline;
+  auto load = LoadStagedRows(options_.skip_loaded);
   if (!load.ok()) {
     Rollback();
     return load.status();
@@ -419,7 +440,7 @@ Result<BatchLoad> WarehouseLoader::LoadFilledBatch() {
   return load;
 }
 
-Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
+Result<BatchLoad> WarehouseLoader::LoadStagedRows(bool skip_loaded) {
   BatchLoad load;
   auto counts = CountBatch();
   if (!counts.ok()) return counts.status();
@@ -431,7 +452,7 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
     if (!status.ok()) return status.WithContext("analysing the batch");
     analyzed_transactions_ = counts->transactions;
   }
-  if (options_.skip_loaded) {
+  if (skip_loaded) {
     const std::int64_t staged = counts->transactions;
     Status status = connection_.Execute(kSkipLoadedSql);
     if (status.ok()) status = connection_.Execute(kSkipUncommittedSql);
@@ -467,7 +488,56 @@ Result<BatchLoad> WarehouseLoader::LoadStagedRows() {
 bool WarehouseLoader::IsRefusal(const Status& status) const {
   if (status.code() == Status::Code::kCorruption) return true;  // receipts that did not resolve
   return status.code() == Status::Code::kFailedPrecondition &&
-         pg::IsDataDependentSqlState(connection_.last_sqlstate());
+         pg::IsDataDependentSqlState(connection_.last_sqlstate()) &&
+         !IsConflict(connection_.last_sqlstate());
+}
+
+bool WarehouseLoader::IsConflict(const std::string& sqlstate) {
+  // 23505: a unique key another loader wrote meanwhile (a month partition's catalog rows);
+  // 42P07: a partition it created meanwhile; 40P01 / 40001: deadlock, serialization failure.
+  return sqlstate == "23505" || sqlstate == "42P07" || sqlstate == "40P01" || sqlstate == "40001";
+}
+
+Result<BatchLoad> WarehouseLoader::LoadBatch(BatchSource& source) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto load = TryLoadBatch(source);
+    if (load.ok() || attempt == kAttempts || !IsConflict(connection_.last_sqlstate())) return load;
+    spdlog::info("warehouse: a concurrent loader conflicted with this batch ({}); loading it again",
+                 load.status().message());
+  }
+}
+
+Result<BatchLoad> WarehouseLoader::TryLoadBatch(BatchSource& source) {
+  connection_.set_last_sqlstate("");
+  Status status = connection_.Execute("begin");
+  if (!status.ok()) return status.WithContext("starting a warehouse batch");
+  auto fail = [this, &source](const Status& failure) -> Result<BatchLoad> {
+    const std::string sqlstate = connection_.last_sqlstate();
+    Rollback();
+    connection_.set_last_sqlstate(sqlstate);
+    source.RolledBack();
+    return failure;
+  };
+  auto fill = source.Fill(connection_, options_.batch_max_transactions);
+  if (!fill.ok()) return fail(fill.status());
+  watermark_ = fill->watermark.empty() ? options_.pipeline : fill->watermark;
+  BatchLoad load;
+  if (fill->transactions > 0) {
+    auto loaded = LoadStagedRows(fill->may_repeat || options_.skip_loaded);
+    if (!loaded.ok()) return fail(loaded.status());
+    load = std::move(*loaded);
+  }
+  load.quarantined += static_cast<std::int64_t>(fill->quarantine_reasons.size());
+  load.quarantine_reasons.insert(load.quarantine_reasons.end(), fill->quarantine_reasons.begin(),
+                                 fill->quarantine_reasons.end());
+  load.more = fill->more;
+  status = source.BeforeCommit(connection_, &load);
+  if (!status.ok()) return fail(status);
+  status = connection_.Execute("commit");
+  if (!status.ok()) return fail(status.WithContext("committing a warehouse batch"));
+  source.Committed();
+  return load;
 }
 
 Status WarehouseLoader::LoadIsolatingRefusals(BatchLoad* load) {
@@ -547,9 +617,15 @@ Status WarehouseLoader::LoadTempRows(const BatchCounts& batch, BatchLoad* load) 
     if (!inferred.ok()) return inferred.status().WithContext("inferring dimension members");
     load->inferred_members += inferred->AffectedRows();
   }
-  auto partitions = Count(kEnsurePartitionsSql);
-  if (!partitions.ok()) return partitions.status().WithContext("creating month partitions");
-  load->partitions_created += *partitions;
+  auto missing = Count(kMissingPartitionsSql);
+  if (!missing.ok()) return missing.status().WithContext("looking for missing month partitions");
+  if (*missing > 0) {
+    auto locked = connection_.Query(kPartitionLockSql);
+    if (!locked.ok()) return locked.status().WithContext("waiting to create month partitions");
+    auto partitions = Count(kEnsurePartitionsSql);
+    if (!partitions.ok()) return partitions.status().WithContext("creating month partitions");
+    load->partitions_created += *partitions;
+  }
 
   auto facts = connection_.Query(kResolveFactsSql);
   if (!facts.ok()) return facts.status().WithContext("resolving the receipts' keys");
@@ -573,7 +649,7 @@ Status WarehouseLoader::LoadTempRows(const BatchCounts& batch, BatchLoad* load) 
   if (!status.ok()) return status.WithContext("updating the aggregates");
   status = connection_.Execute(kUpdateInventorySql);
   if (!status.ok()) return status.WithContext("updating the inventory");
-  auto watermark = connection_.Query(kAdvanceWatermarkSql, {options_.pipeline});
+  auto watermark = connection_.Query(kAdvanceWatermarkSql, {watermark_});
   if (!watermark.ok()) return watermark.status().WithContext("advancing the ETL watermark");
   auto ages = connection_.Query(
       "select extract(epoch from clock_timestamp() - sold_at)::float8 from etl_fact");

@@ -60,6 +60,7 @@
 
 #include "common/status.h"
 #include "pg/connection.h"
+#include "warehouse/batch_source.h"
 
 namespace posflow::warehouse {
 
@@ -109,6 +110,18 @@ class WarehouseLoader {
   // Creates the session's temporary tables (once per connection; again after a reconnect).
   Status Prepare();
 
+  // One batch from `source` (batch_source.h has the protocol): begin, source.Fill, the
+  // warehouse statements, source.BeforeCommit, commit. A batch that conflicted with a concurrent
+  // loader (IsConflict) is rolled back and loaded again, up to 5 times.
+  // Failure: Unavailable when the connection is lost, the refusing statement's error otherwise;
+  // the transaction is rolled back either way (and source.RolledBack() called).
+  Result<BatchLoad> LoadBatch(BatchSource& source);
+
+  // Whether `sqlstate` means that a concurrent loader got in this batch's way (a unique key or a
+  // partition it wrote meanwhile, a deadlock, a serialization failure): the batch can simply be
+  // loaded again. Never a refusal of the batch's content.
+  static bool IsConflict(const std::string& sqlstate);
+
   // One batch from PostgreSQL staging: moves up to batch_max_transactions of the oldest staged
   // receipts into the warehouse and commits. transactions == 0: staging was empty.
   // Failure: Unavailable when the connection is lost, the refusing statement's error otherwise;
@@ -133,7 +146,8 @@ class WarehouseLoader {
   // Loads what etl_tx/etl_line hold, inside the open transaction (does not commit). When
   // PostgreSQL refuses the batch because of some receipts' content, those receipts are found by
   // bisection and quarantined, and the rest is loaded.
-  Result<BatchLoad> LoadStagedRows();
+  Result<BatchLoad> LoadStagedRows(bool skip_loaded);
+  Result<BatchLoad> TryLoadBatch(BatchSource& source);
   // The batch's statements over what etl_tx/etl_line hold (`batch` counts them); adds to
   // `load`. Leaves etl_fact filled.
   Status LoadTempRows(const BatchCounts& batch, BatchLoad* load);
@@ -156,6 +170,8 @@ class WarehouseLoader {
   // the planner scales them to the table's current size, so a batch is analysed only when it is
   // more than twice that big: the first batch, or the first big one after small ones.
   std::int64_t analyzed_transactions_ = 0;
+  // The ops.etl_watermark row of the batch in flight.
+  std::string watermark_;
 };
 
 // Takes the database's ETL lock (a session advisory lock on `connection`) so that two ETLs
