@@ -557,16 +557,22 @@ Result<IngestStats> IngestLoop::Run() {
 
 }  // namespace
 
-Result<IngestStats> RunIngest(const Config& config, const IngestOptions& given_options,
+Result<IngestStats> RunIngest(const Config& config, const IngestOptions& options,
                               const std::atomic<bool>& stop, ops::Metrics* metrics) {
+  auto store = staging::OpenStagingStore(config);
+  if (!store.ok()) return store.status();
+  return RunIngestInto(config, options, stop, metrics, std::move(*store));
+}
+
+Result<IngestStats> RunIngestInto(const Config& config, const IngestOptions& given_options,
+                                  const std::atomic<bool>& stop, ops::Metrics* metrics,
+                                  std::unique_ptr<staging::StagingStore> store) {
   IngestOptions options = given_options;
   if (options.topics.empty()) options.topics = config.Topics();
   if (options.batch_max_messages == 0 || options.batch_max_bytes == 0) {
     return Status::InvalidArgument("batch limits must be positive");
   }
-  auto store = staging::OpenStagingStore(config);
-  if (!store.ok()) return store.status();
-  IngestLoop loop(config, options, stop, metrics, std::move(*store));
+  IngestLoop loop(config, options, stop, metrics, std::move(store));
   kafka::ConsumerOptions consumer_options;
   consumer_options.failing_seeks_for_testing = options.failing_seeks_for_testing;
   consumer_options.max_message_bytes =

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@
 
 namespace posflow::ops {
 class Metrics;
+}
+namespace posflow::staging {
+class StagingStore;
 }
 
 namespace posflow::pipeline {
@@ -80,5 +84,11 @@ struct IngestStats {
 // cure (a fatal consumer error).
 Result<IngestStats> RunIngest(const Config& config, const IngestOptions& options,
                               const std::atomic<bool>& stop, ops::Metrics* metrics);
+
+// The same loop writing its batches to `store` instead of the staging store `config` names
+// (`posflow run`'s one-hop path: OneHopStore). REQUIRES: `store` is not null.
+Result<IngestStats> RunIngestInto(const Config& config, const IngestOptions& options,
+                                  const std::atomic<bool>& stop, ops::Metrics* metrics,
+                                  std::unique_ptr<staging::StagingStore> store);
 
 }  // namespace posflow::pipeline

@@ -1,13 +1,24 @@
 #include "pipeline/run_job.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <thread>
+
+#include "pg/connection.h"
+#include "pipeline/one_hop_store.h"
+#include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
 
 Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, EtlOptions etl,
-                             const std::atomic<bool>& stop, ops::Metrics* metrics) {
+                             RunPath path, const std::atomic<bool>& stop, ops::Metrics* metrics) {
+  if (path == RunPath::kOneHop && staging::UsesMongoStaging(config)) {
+    spdlog::info("run: MongoDB staging: loading via staging");
+    path = RunPath::kViaStaging;
+  }
   std::atomic<bool> stop_ingest{false};
   std::atomic<bool> stop_etl{false};
   std::atomic<bool> ingest_done{false};
@@ -16,10 +27,18 @@ Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, 
   etl.follow = true;
   etl.upstream_done = &upstream_done;
 
+  EtlStats one_hop_loaded;  // written by the ingest thread, read after it is joined
   std::optional<Result<IngestStats>> ingest_result;
   std::optional<Result<EtlStats>> etl_result;
   std::thread ingest_thread([&] {
-    ingest_result.emplace(RunIngest(config, ingest, stop_ingest, metrics));
+    if (path == RunPath::kOneHop) {
+      ingest_result.emplace(RunIngestInto(
+          config, ingest, stop_ingest, metrics,
+          std::make_unique<OneHopStore>(pg::OptionsFromConfig(config), etl.load, metrics,
+                                        &one_hop_loaded)));
+    } else {
+      ingest_result.emplace(RunIngest(config, ingest, stop_ingest, metrics));
+    }
     ingest_done = true;
   });
   std::thread etl_thread([&] {
@@ -49,7 +68,14 @@ Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, 
 
   if (!ingest_result->ok()) return ingest_result->status().WithContext("ingest");
   if (!etl_result->ok()) return etl_result->status().WithContext("etl");
-  return RunStats{**ingest_result, **etl_result};
+  RunStats stats{path, **ingest_result, **etl_result};
+  stats.etl.batches += one_hop_loaded.batches;
+  stats.etl.transactions += one_hop_loaded.transactions;
+  stats.etl.lines += one_hop_loaded.lines;
+  stats.etl.inferred_members += one_hop_loaded.inferred_members;
+  stats.etl.partitions_created += one_hop_loaded.partitions_created;
+  stats.etl.quarantined += one_hop_loaded.quarantined;
+  return stats;
 }
 
 }  // namespace posflow::pipeline

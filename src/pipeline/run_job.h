@@ -1,13 +1,21 @@
 #pragma once
 
-// `posflow run`: ingest and ETL in one process, the streaming default. Ingest (Kafka ->
-// staging) and the ETL (staging -> warehouse, following ingest's commit notifications) run on
-// their own threads and connections, each exactly once on its own (ingest_job.h, etl_job.h),
-// so the pair is too: a crash anywhere loses nothing and loads nothing twice.
+// `posflow run`: Kafka -> warehouse + inventory in one process, the streaming default, exactly
+// once. Two paths:
+//   - one hop (the default with PostgreSQL staging): each consumed batch is parsed, validated
+//     and loaded straight into the warehouse in ONE transaction with its offsets, seen ids,
+//     duplicates and dead letters (one_hop_store.h). Staging is skipped; an ETL thread still
+//     follows staging (LISTEN) for what arrives there by other ways (`posflow dlq replay`, a
+//     separate `posflow ingest`), holding the ETL lock as `posflow etl --follow` would.
+//   - via staging (`--via-staging`, and always with MongoDB staging): ingest (Kafka -> staging)
+//     and the ETL (staging -> warehouse, following ingest's commit notifications) on their own
+//     threads and connections, each exactly once on its own (ingest_job.h, etl_job.h), so the
+//     pair is too.
+// A crash anywhere loses nothing and loads nothing twice on either path.
 //
-// Ends when `stop` becomes true (both finish their batch in flight), when ingest exits because it
-// is idle (exit_when_idle; the ETL then drains staging and exits), or when either fails (the
-// other is stopped; the failure is returned).
+// Ends when `stop` becomes true (the batches in flight commit or roll back), when ingest exits
+// because it is idle (exit_when_idle; the ETL then drains staging and exits), or when either side
+// fails (the other is stopped; the failure is returned).
 
 #include <atomic>
 
@@ -22,13 +30,18 @@ class Metrics;
 
 namespace posflow::pipeline {
 
+enum class RunPath { kOneHop, kViaStaging };
+
 struct RunStats {
+  RunPath path = RunPath::kOneHop;
   IngestStats ingest;
+  // Loaded into the warehouse: by the one-hop batches and the ETL thread together.
   EtlStats etl;
 };
 
-// REQUIRES: etl.follow (it is forced on). `metrics` may be null.
+// Runs on `path`; kOneHop with MongoDB staging runs via staging. etl.follow is forced on.
+// `metrics` may be null.
 Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, EtlOptions etl,
-                             const std::atomic<bool>& stop, ops::Metrics* metrics);
+                             RunPath path, const std::atomic<bool>& stop, ops::Metrics* metrics);
 
 }  // namespace posflow::pipeline

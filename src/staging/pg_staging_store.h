@@ -4,13 +4,10 @@
 // ops.kafka_offsets, ops.transaction_seen, ops.duplicate_message and ops.dead_letter, all
 // written in ONE transaction per batch.
 //
-// How a batch is written: the offsets' compare-and-set; one look-up of the batch's
-// transaction ids in ops.transaction_seen (first occurrence in the batch wins, ids staged before
-// are duplicates); COPY of the first-seen transactions, their lines and their ids straight into
-// the tables; COPY of the duplicates and of the dead letters. When the COPY is refused for data
-// reasons, the first-seen set is bisected under savepoints down to the refused messages, which
-// become dead letters; the rest lands. A unique violation (a concurrent writer staged one of the
-// ids meanwhile) redoes the whole batch.
+// How a batch is written: batch_writer.h (the offsets' compare-and-set, the first-seen
+// transactions, their ids, the duplicates, the dead letters), then a notification for a following
+// ETL, then the commit. A unique violation (a concurrent writer staged one of the ids meanwhile)
+// redoes the whole batch.
 //
 // Not thread-safe: one store per ingest thread. Reconnects by itself after the server went
 // away (the next call opens a new connection).
@@ -21,6 +18,7 @@
 
 #include "common/config.h"
 #include "pg/connection.h"
+#include "staging/batch_writer.h"
 #include "staging/staging_store.h"
 
 namespace posflow::staging {
@@ -58,31 +56,17 @@ class PgStagingStore : public StagingStore {
   Result<BatchResult> WriteBatch(const Batch& batch) override;
 
  private:
-  // The open connection, connecting (and creating the session's temp tables) when needed.
+  // The open connection, connecting when needed.
   Result<pg::Connection*> Connection();
   // Drops the connection after a failure that may have left it unusable.
   void Reset(const Status& status);
 
   Result<BatchResult> TryWriteBatch(const Batch& batch);
-  Status AdvanceOffsets(const Batch& batch);
-  // Fills fresh_ and duplicates_ (indices into batch.valid).
-  Status SplitFreshFromDuplicates(const Batch& batch);
-  // COPYs the first-seen messages fresh_[begin, end) into staging, bisecting on refusal.
-  Status CopyValid(const Batch& batch, size_t begin, size_t end, BatchResult* result);
-  // The same with an external staging store: stage there, then COPY the seen ids.
-  Status StageExternally(const Batch& batch, BatchResult* result);
-  Status CopyDuplicates(const Batch& batch);
-  Status CopyDeadLetters(const Batch& batch, const BatchResult& result);
-  Status MarkReplayed(const Batch& batch);
 
   pg::ConnectionOptions options_;
   std::unique_ptr<ExternalStaging> external_;
   std::optional<pg::Connection> connection_;
-  std::string buffer_;  // COPY data, reused
-  std::string line_buffer_;
-  std::string seen_buffer_;
-  std::vector<size_t> fresh_;       // of the batch being written
-  std::vector<size_t> duplicates_;
+  BatchWriter writer_;
 };
 
 }  // namespace posflow::staging
