@@ -11,7 +11,6 @@
 #include "kafka/consumer.h"
 #include "pg/connection.h"
 #include "sim/manifest.h"
-#include "staging/mongo_staging.h"
 #include "staging/staging_factory.h"
 
 namespace posflow::pipeline {
@@ -172,7 +171,7 @@ class NoRebalance : public kafka::RebalanceListener {
   void OnRevoke(const std::vector<kafka::TopicPartitionOffset>&, bool) override {}
 };
 
-// What MongoDB staging holds and the warehouse does not (yet).
+// What staging outside PostgreSQL (MongoDB) holds and the warehouse does not (yet).
 struct PendingElsewhere {
   std::int64_t transactions = 0;
   std::int64_t total_cents = 0;
@@ -183,17 +182,17 @@ struct PendingElsewhere {
 class Checker {
  public:
   Checker(const Config& config, const CheckOptions& options, pg::Connection& connection,
-          std::vector<staging::MongoStagedDocument> mongo_documents)
+          std::optional<std::vector<staging::StagedReceiptFigures>> staged_elsewhere)
       : config_(config), options_(options), connection_(connection),
-        mongo_documents_(std::move(mongo_documents)) {}
+        staged_elsewhere_(std::move(staged_elsewhere)) {}
 
   Result<CheckReport> Run() {
     // One snapshot for every figure: a check while ingest and the ETL run sees a consistent
     // state, never a batch half counted.
     Status status = connection_.Execute("begin isolation level repeatable read read only");
     if (!status.ok()) return status;
-    if (staging::UsesMongoStaging(config_)) {
-      status = CountPendingInMongo();
+    if (staged_elsewhere_) {
+      status = CountPendingElsewhere();
       if (!status.ok()) return status;
     }
     for (auto step : {&Checker::CheckOffsets, &Checker::CheckStaging, &Checker::CheckFacts,
@@ -210,12 +209,12 @@ class Checker {
   }
 
  private:
-  // Documents of a sealed segment may be loaded already (dropped only after the grace period):
-  // only those whose receipt is not in the facts are pending.
-  Status CountPendingInMongo() {
+  // Receipts staged outside PostgreSQL may be loaded already (a segment is dropped only once
+  // all of it is loaded): only those whose receipt is not in the facts are pending.
+  Status CountPendingElsewhere() {
     std::vector<std::string_view> ids;
-    ids.reserve(mongo_documents_.size());
-    for (const auto& document : mongo_documents_) ids.push_back(document.transaction_id);
+    ids.reserve(staged_elsewhere_->size());
+    for (const auto& document : *staged_elsewhere_) ids.push_back(document.transaction_id);
     // Pending: committed by ingest (in ops.transaction_seen; a document of a batch that rolled
     // back is never loaded) and not in the facts yet.
     auto pending = connection_.QueryWithTextArray(
@@ -227,7 +226,7 @@ class Checker {
     std::set<std::string> committed_unloaded;
     for (int row = 0; row < pending->rows(); ++row) committed_unloaded.emplace(pending->Get(row, 0));
     pending_.emplace();
-    for (const auto& document : mongo_documents_) {
+    for (const auto& document : *staged_elsewhere_) {
       // A sealed segment and `transactions` may both hold an id (after a rolled-back batch):
       // counted once.
       if (committed_unloaded.erase(document.transaction_id) == 0) continue;
@@ -488,8 +487,9 @@ class Checker {
   const Config& config_;
   const CheckOptions& options_;
   pg::Connection& connection_;
-  std::vector<staging::MongoStagedDocument> mongo_documents_;
-  std::optional<PendingElsewhere> pending_;  // with MongoDB staging
+  // Receipts staged outside PostgreSQL (MongoDB staging); nullopt with PostgreSQL staging.
+  std::optional<std::vector<staging::StagedReceiptFigures>> staged_elsewhere_;
+  std::optional<PendingElsewhere> pending_;  // with staging outside PostgreSQL
   CheckReport report_;
 };
 
@@ -503,17 +503,11 @@ bool CheckReport::ok() const {
 }
 
 Result<CheckReport> RunCheck(const Config& config, const CheckOptions& options) {
-  std::vector<staging::MongoStagedDocument> mongo_documents;
-  if (staging::UsesMongoStaging(config)) {
-    auto mongo = staging::MongoStaging::Open(config.staging);
-    if (!mongo.ok()) return mongo.status();
-    auto documents = (*mongo)->Documents();
-    if (!documents.ok()) return documents.status().WithContext("check: reading MongoDB staging");
-    mongo_documents = std::move(*documents);
-  }
+  auto staged_elsewhere = staging::ReadReceiptsStagedOutsidePostgres(config);
+  if (!staged_elsewhere.ok()) return staged_elsewhere.status().WithContext("check");
   auto connection = pg::Connection::Open(pg::OptionsFromConfig(config));
   if (!connection.ok()) return connection.status();
-  Checker checker(config, options, *connection, std::move(mongo_documents));
+  Checker checker(config, options, *connection, std::move(*staged_elsewhere));
   return checker.Run();
 }
 

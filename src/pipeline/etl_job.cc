@@ -10,10 +10,9 @@
 
 #include "ops/metrics.h"
 #include "pg/connection.h"
-#include "staging/mongo_staging.h"
 #include "staging/staging_factory.h"
-#include "staging/staging_rows.h"
 #include "staging/staging_store.h"
+#include "warehouse/batch_source.h"
 
 namespace posflow::pipeline {
 namespace {
@@ -23,9 +22,11 @@ constexpr const char* kHealthComponent = "etl";
 
 class EtlLoop {
  public:
-  EtlLoop(const Config& config, const EtlOptions& options, const std::atomic<bool>& stop,
+  EtlLoop(const Config& config, const EtlOptions& options,
+          std::unique_ptr<warehouse::BatchSource> source, const std::atomic<bool>& stop,
           ops::Metrics* metrics)
-      : config_(config), options_(options), stop_(stop), metrics_(metrics) {}
+      : config_(config), options_(options), source_(std::move(source)), stop_(stop),
+        metrics_(metrics) {}
 
   ~EtlLoop() {
     // A failed connection has lost the lock with its session already.
@@ -56,7 +57,7 @@ class EtlLoop {
       const bool upstream_finished =
           options_.upstream_done != nullptr && options_.upstream_done->load();
       const auto started = Clock::now();
-      auto batch = mongo_ ? LoadMongoBatch() : loader_->LoadPgStagingBatch();
+      auto batch = loader_->LoadBatch(*source_);
       if (!batch.ok()) {
         if (!Retryable(batch.status())) return batch.status();
         Disconnect();
@@ -86,160 +87,7 @@ class EtlLoop {
   }
 
  private:
-  // One batch from MongoDB staging (see MongoStaging: sealed segments): seal the staged
-  // documents as a segment, fenced against ingest batches in flight (SealFenced), stream it
-  // into the warehouse in batches, each ONE PostgreSQL transaction in which receipts already in
-  // the facts, and those of ingest batches that never committed, are skipped; at its end drop
-  // it, then seal the next. The fence means the cursor sees every document the segment will
-  // ever hold, so nothing needs counting afterwards (FerretDB counts a collection by fetching
-  // every document: minutes and gigabytes for a million).
-  Result<warehouse::BatchLoad> LoadMongoBatch() {
-    if (segment_.empty()) {
-      auto segments = mongo_->SealedSegments();
-      if (!segments.ok()) return segments.status();
-      if (segments->empty()) {
-        auto sealed = SealFenced();
-        if (!sealed.ok()) return sealed.status();
-        if (sealed->empty()) return warehouse::BatchLoad{};  // nothing staged
-        // The index goes with the renamed collection; the next one gets its own.
-        POSFLOW_RETURN_IF_ERROR(mongo_->Prepare());
-        segment_ = *sealed;
-      } else {
-        segment_ = segments->front();
-      }
-      segment_open_ = false;
-    }
-    if (!segment_open_) {
-      POSFLOW_RETURN_IF_ERROR(mongo_->OpenSegment(segment_));
-      segment_open_ = true;
-      segment_read_ = 0;
-      segment_exhausted_ = false;
-    }
-    if (segment_exhausted_) {
-      POSFLOW_RETURN_IF_ERROR(mongo_->DropSegment(segment_));
-      spdlog::info("etl: segment {} loaded ({} documents) and dropped", segment_, segment_read_);
-      segment_.clear();
-      warehouse::BatchLoad done;
-      done.more = true;  // more may have been staged meanwhile
-      return done;
-    }
-    POSFLOW_RETURN_IF_ERROR(loader_->BeginFilledBatch());
-    auto batch = mongo_->ReadSegment(options_.load.batch_max_transactions);
-    if (!batch.ok()) {
-      loader_->Rollback();
-      segment_.clear();  // re-read from its start
-      return batch.status();
-    }
-    if (batch->ids.empty()) {
-      loader_->Rollback();
-      segment_exhausted_ = true;
-      warehouse::BatchLoad next;
-      next.more = true;  // drop it on the next call
-      return next;
-    }
-    Status status = connection_->CopyIn(
-        std::string("copy etl_tx (") + staging::kStagedTransactionColumns +
-            ", ingested_at) from stdin",
-        batch->transaction_rows);
-    if (status.ok()) {
-      status = connection_->CopyIn(
-          std::string("copy etl_line (") + staging::kStagedLineColumns + ") from stdin",
-          batch->line_rows);
-    }
-    if (!status.ok()) {
-      loader_->Rollback();
-      segment_.clear();
-      return status.WithContext("copying staged documents into the batch");
-    }
-    std::vector<std::string> refused_reasons;
-    if (!batch->refused.empty()) {
-      auto quarantined = QuarantineDocuments(batch->refused);
-      if (!quarantined.ok()) {
-        loader_->Rollback();
-        segment_.clear();
-        return quarantined.status();
-      }
-      refused_reasons = std::move(*quarantined);
-    }
-    auto load = loader_->LoadFilledBatch();
-    if (!load.ok()) {
-      segment_.clear();
-      return load.status();
-    }
-    load->quarantined += static_cast<std::int64_t>(refused_reasons.size());
-    load->quarantine_reasons.insert(load->quarantine_reasons.end(), refused_reasons.begin(),
-                                    refused_reasons.end());
-    segment_read_ += static_cast<std::int64_t>(batch->ids.size());
-    load->more = true;
-    return load;
-  }
-
-  // Staged documents the ETL cannot load (MongoBatch::refused) to the quarantine, in the batch's
-  // transaction. A document with Kafka coordinates counts only if its ingest batch committed (as
-  // in the load); one without (not in ingest's shape) always. Returns the reason of each one
-  // quarantined.
-  Result<std::vector<std::string>> QuarantineDocuments(
-      const std::vector<staging::MongoRefusedDocument>& documents) {
-    constexpr const char* kQuarantineDocumentSql = R"sql(
-insert into ops.dead_letter as d (stage, topic, kafka_partition, kafka_offset, message_key,
-                                  payload, reasons, details)
-select 'etl', $1, $2::integer, $3::bigint, null, convert_to($4, 'UTF8'), array[$5], $6
-where $2::integer < 0
-   or exists (select 1 from ops.transaction_seen s where s.transaction_id = $7)
-on conflict (stage, topic, kafka_partition, kafka_offset) do update
-set payload = excluded.payload, reasons = excluded.reasons, details = excluded.details,
-    first_seen_at = now(), replayed_at = null, replayed_as = null, payload_purged_at = null,
-    purged_payload_bytes = null
-)sql";
-    std::vector<std::string> reasons;
-    for (const auto& document : documents) {
-      auto inserted = connection_->Query(
-          kQuarantineDocumentSql,
-          {document.topic, std::to_string(document.partition), std::to_string(document.offset),
-           document.document, document.reason, document.details, document.transaction_id});
-      if (!inserted.ok()) {
-        return inserted.status().WithContext("quarantining a staged document");
-      }
-      if (inserted->AffectedRows() > 0) {
-        spdlog::warn("etl: quarantined MongoDB staging document '{}' ({}): {}",
-                     document.transaction_id, document.reason, document.details);
-        reasons.push_back(document.reason);
-      }
-    }
-    return reasons;
-  }
-
-  // Seals MongoDB's `transactions` while holding ops.mongo_seal FOR UPDATE: every ingest batch
-  // holds it FOR SHARE from before its insert to its commit, so the seal waits for the batches
-  // in flight and no insert lands in the segment after it (MongoStaging::Seal).
-  Result<std::string> SealFenced() {
-    Status status = connection_->Execute("begin");
-    if (!status.ok()) return status.WithContext("sealing MongoDB staging");
-    auto fail = [this](const Status& failure) -> Result<std::string> {
-      (void)connection_->Execute("rollback");
-      return failure;
-    };
-    auto locked = connection_->Query("select 1 from ops.mongo_seal for update");
-    if (!locked.ok()) return fail(locked.status().WithContext("taking the MongoDB seal fence"));
-    auto sealed = mongo_->Seal();
-    if (!sealed.ok()) return fail(sealed.status());
-    if (!sealed->empty()) {
-      auto counted = connection_->Query(
-          "update ops.mongo_seal set sealed_segments = sealed_segments + 1, "
-          "last_sealed_at = now()");
-      if (!counted.ok()) return fail(counted.status().WithContext("recording a MongoDB seal"));
-    }
-    status = connection_->Execute("commit");
-    if (!status.ok()) return fail(status.WithContext("sealing MongoDB staging"));
-    return sealed;
-  }
-
   Status Connect() {
-    if (staging::UsesMongoStaging(config_) && !mongo_) {
-      auto mongo = staging::MongoStaging::Open(config_.staging);
-      if (!mongo.ok()) return mongo.status();
-      mongo_ = std::move(*mongo);
-    }
     auto connection = pg::Connection::Open(pg::OptionsFromConfig(config_));
     if (!connection.ok()) return connection.status();
     connection_.emplace(std::move(*connection));
@@ -257,7 +105,6 @@ set payload = excluded.payload, reasons = excluded.reasons, details = excluded.d
   }
 
   void Disconnect() {
-    segment_.clear();  // a batch read from it may have been rolled back: read it again
     loader_.reset();
     connection_.reset();  // ends the session: the ETL lock goes with it
   }
@@ -340,15 +187,13 @@ set payload = excluded.payload, reasons = excluded.reasons, details = excluded.d
 
   const Config& config_;
   const EtlOptions& options_;
+  // Where batches come from. It outlives reconnects: a batch that failed has told it so
+  // (BatchSource::RolledBack), and it hands that batch's receipts over again.
+  std::unique_ptr<warehouse::BatchSource> source_;
   const std::atomic<bool>& stop_;
   ops::Metrics* metrics_;
   std::optional<pg::Connection> connection_;
   std::optional<warehouse::WarehouseLoader> loader_;
-  std::unique_ptr<staging::MongoStaging> mongo_;  // with MongoDB staging
-  std::string segment_;                          // the sealed segment being loaded
-  bool segment_open_ = false;                    // past its grace, its cursor open
-  std::int64_t segment_read_ = 0;                // its documents read so far
-  bool segment_exhausted_ = false;               // read to its end, not dropped yet
   Clock::time_point next_partition_check_{};
   EtlStats stats_;
 };
@@ -360,17 +205,11 @@ Result<EtlStats> RunEtl(const Config& config, const EtlOptions& options,
   if (options.load.batch_max_transactions < 1) {
     return Status::InvalidArgument("etl: the batch size must be at least 1 transaction");
   }
-  EtlOptions resolved = options;
-  if (staging::UsesMongoStaging(config)) {
-    // Documents can outlive their load (a crash before their delete): skip what is loaded.
-    resolved.load.skip_loaded = true;
-    if (resolved.load.pipeline == warehouse::LoadOptions{}.pipeline) {
-      resolved.load.pipeline = "mongodb-staging";
-    }
-  } else if (config.staging != "postgres") {
-    return Status::InvalidArgument("etl: staging must be 'postgres' or a mongodb:// URI");
-  }
-  EtlLoop loop(config, resolved, stop, metrics);
+  // The staging `config` names, as the loader's source of batches (staging/staging_factory.h).
+  auto source = staging::OpenBatchSource(
+      config, staging::BatchSourceOptions{.staging_retention = options.load.staging_retention});
+  if (!source.ok()) return source.status();
+  EtlLoop loop(config, options, std::move(*source), stop, metrics);
   return loop.Run();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
-// `posflow etl`: PostgreSQL staging -> warehouse + inventory, one transaction per batch
-// (warehouse/warehouse_loader.h has the semantics of a batch).
+// `posflow etl`: staging -> warehouse + inventory, one transaction per batch
+// (warehouse/warehouse_loader.h has the semantics of a batch). The staging the configuration
+// names (PostgreSQL or MongoDB) hands the batches over as the loader's source
+// (staging::OpenBatchSource, warehouse/batch_source.h); the job itself knows no backend.
 //
 // Modes:
 //   - once: loads batches until staging is empty, then returns (for a scheduler).

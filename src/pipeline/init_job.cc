@@ -3,13 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <thread>
+#include <utility>
 
 #include "common/redact.h"
 #include "kafka/admin_client.h"
 #include "ops/migrator.h"
 #include "pg/connection.h"
 #include "sim/reference_data.h"
-#include "staging/mongo_staging.h"
 #include "staging/staging_factory.h"
 #include "warehouse/reference_loader.h"
 
@@ -91,12 +91,10 @@ Result<InitReport> RunInit(const Config& config, const InitOptions& options) {
     report.reference_data = *loaded;
   }
 
-  if (staging::UsesMongoStaging(config)) {
-    auto mongo = staging::MongoStaging::Open(config.staging);
-    if (!mongo.ok()) return mongo.status();
-    POSFLOW_RETURN_IF_ERROR((*mongo)->Prepare());
-    report.mongo_staging = (*mongo)->description();
-  }
+  // Staging beyond the migrations (MongoDB staging: its index); "" when there is none.
+  auto prepared = staging::PrepareStaging(config);
+  if (!prepared.ok()) return prepared.status();
+  report.mongo_staging = std::move(*prepared);
 
   if (options.create_topics) {
     auto admin = kafka::AdminClient::Create(config);

@@ -24,52 +24,22 @@
 //     kafka: { topic, partition: int, offset: long },
 //     ingested_at: Date }
 // Index: { ingested_at: 1 }, created by `posflow init` (for operators' queries by age).
+// The mapping between a staged transaction and its document is mongo_document.h; the ETL reads
+// sealed segments through MongoStagingSource (mongo_staging_source.h).
 //
 // Not thread-safe: one MongoStaging per thread (each owns its mongoc client).
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "staging/mongo_document.h"
 #include "staging/pg_staging_store.h"
+#include "staging/staged_receipt.h"
 
 namespace posflow::staging {
-
-// Staged transactions read for the ETL: COPY text for its temp tables etl_tx (the columns of
-// staging.pos_transaction, ingested_at last) and etl_line (those of staging.pos_line).
-// A staged document the ETL cannot load as it is: not in the shape ingest writes, or text
-// PostgreSQL cannot store (a NUL, invalid UTF-8: a real MongoDB stores both). It goes to the
-// quarantine (ops.dead_letter, stage etl) instead of stopping the ETL.
-struct MongoRefusedDocument {
-  std::string transaction_id;  // the _id as text ("" when it is not a string)
-  // Its Kafka coordinates; when the document does not say them: topic "mongodb:<segment>",
-  // partition -1 and offset = its position in the segment.
-  std::string topic;
-  std::int32_t partition = -1;
-  std::int64_t offset = 0;
-  std::string reason;    // "etl.refused:document" (shape) or "etl.refused:text"
-  std::string details;   // what is wrong, bounded
-  std::string document;  // the document as relaxed extended JSON
-};
-
-struct MongoBatch {
-  std::vector<std::string> ids;  // _id of every document read
-  std::string transaction_rows;
-  std::string line_rows;
-  std::vector<MongoRefusedDocument> refused;  // read, but not in the rows above
-};
-
-// One staged document's figures, for `posflow check`.
-struct MongoStagedDocument {
-  std::string transaction_id;
-  std::string store_id;
-  std::int64_t total_cents = 0;
-  // (product_id, or "item:<name>" for an item-only line; quantity) per line.
-  std::vector<std::pair<std::string, std::int64_t>> lines;
-};
 
 class MongoStaging : public ExternalStaging {
  public:
@@ -104,11 +74,12 @@ class MongoStaging : public ExternalStaging {
   Result<std::vector<std::string>> SealedSegments();
   // Seals `transactions` when it holds a document; returns the new segment's name, or "" when
   // there was nothing to seal. Failure: Unavailable.
-  // The fence (caller's): seal only while holding ops.mongo_seal's row FOR UPDATE in
-  // PostgreSQL. Every ingest batch holds it FOR SHARE from before its insert to its commit, so
-  // once the seal commits, no insert into the sealed segment is still in flight: each document
-  // in it belongs either to a committed batch (its id in ops.transaction_seen) or to one that
-  // rolled back (loaded never: the ETL skips it; the message is consumed again and staged anew).
+  // The fence (the caller's: MongoStagingSource): seal only while holding ops.mongo_seal's row
+  // FOR UPDATE in PostgreSQL. Every ingest batch holds it FOR SHARE from before its insert to
+  // its commit, so once the seal commits, no insert into the sealed segment is still in flight:
+  // each document in it belongs either to a committed batch (its id in ops.transaction_seen) or
+  // to one that rolled back (loaded never: the ETL skips it; the message is consumed again and
+  // staged anew).
   Result<std::string> Seal();
   // Starts reading `segment` from its beginning (in natural, i.e. insertion, order), dropping
   // any read in progress.
@@ -124,7 +95,7 @@ class MongoStaging : public ExternalStaging {
 
   // Every staged document (`transactions` and the sealed segments) in ingest's shape, with its
   // figures (one that is not in it is left out: the ETL quarantines it). Failure: Unavailable.
-  Result<std::vector<MongoStagedDocument>> Documents();
+  Result<std::vector<StagedReceiptFigures>> Documents();
 
   // Inserts one document, given as (relaxed or canonical) extended JSON, into `transactions` as
   // it is: for tests of what the ETL does with documents ingest did not write, and for repairs.

@@ -35,7 +35,8 @@ struct SourceFill {
   // The source has more to load right away (the caller should not wait before the next batch).
   bool more = false;
   // The receipts may already be in the facts (a source that can hand a receipt over again after
-  // a crash: MongoDB). The loader then drops those first (LoadOptions::skip_loaded semantics).
+  // a crash: MongoDB). The loader then drops those first: receipts already in the facts, and
+  // those whose ingest batch never committed (not in ops.transaction_seen).
   bool may_repeat = false;
   // Records the source itself quarantined in this batch (ops.dead_letter, stage 'etl'), one
   // reason code each; counted in BatchLoad::quarantined.

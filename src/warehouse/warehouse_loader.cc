@@ -80,47 +80,6 @@ set payload = excluded.payload, reasons = excluded.reasons, details = excluded.d
     purged_payload_bytes = null
 )sql";
 
-// The oldest staged receipts and their lines, out of staging and into the batch, in the batch's
-// transaction. ONE statement, so both deletes see the same snapshot: a receipt and its lines
-// are committed together by ingest with the same ingested_at (its transaction's now()), so the
-// same range of (ingested_at, transaction_id) takes a receipt exactly when it takes its lines.
-// Both are range scans over adjacent index entries; probing the primary keys once per receipt
-// cost twice as much (bench/README.md, fix 6). No join with the batch: whatever staging's
-// statistics say (still "empty" while ingest floods it), the worst plan is one sequential pass
-// over each staging table, never a nested loop over one.
-constexpr const char* kMoveStagedSql = R"sql(
-with bound as (
-  select ingested_at, transaction_id
-  from (select ingested_at, transaction_id from staging.pos_transaction
-        order by ingested_at, transaction_id limit $1) oldest
-  order by ingested_at desc, transaction_id desc limit 1),
-taken as (
-  delete from staging.pos_transaction t using bound b
-  where (t.ingested_at, t.transaction_id) <= (b.ingested_at, b.transaction_id)
-  returning t.*),
-taken_lines as (
-  delete from staging.pos_line l using bound b
-  where (l.ingested_at, l.transaction_id) <= (b.ingested_at, b.transaction_id)
-  returning l.*),
-receipts as (insert into etl_tx select * from taken returning 1),
-lines as (insert into etl_line select * from taken_lines returning 1)
-select (select count(*) from receipts), (select count(*) from lines)
-)sql";
-
-constexpr const char* kKeepStagedSql = R"sql(
-insert into staging.pos_transaction_loaded select etl_tx.*, now() from etl_tx;
-insert into staging.pos_line_loaded (transaction_id, line_number, product_id, item, unit_price,
-                                     quantity, line_total, ingested_at, running_line_total)
-select transaction_id, line_number, product_id, item, unit_price, quantity, line_total,
-       ingested_at, running_line_total
-from etl_line;
-)sql";
-
-constexpr const char* kPurgeKeptTransactionsSql =
-    "delete from staging.pos_transaction_loaded where loaded_at < now() - $1::interval";
-constexpr const char* kPurgeKeptLinesSql =
-    "delete from staging.pos_line_loaded where loaded_at < now() - $1::interval";
-
 // For redelivering sources: a receipt whose facts exist (same id, same local date) is done.
 constexpr const char* kSkipLoadedSql = R"sql(
 with skipped as (
@@ -380,66 +339,6 @@ void WarehouseLoader::Rollback() {
   analyzed_transactions_ = 0;  // an analyse in the batch was rolled back with it
 }
 
-Result<BatchLoad> WarehouseLoader::LoadPgStagingBatch() {
-  Status status = connection_.Execute("begin");
-  if (!status.ok()) return status.WithContext("starting an ETL batch");
-  auto fail = [this](const Status& failure) -> Result<BatchLoad> {
-    Rollback();
-    return failure;
-  };
-  auto moved =
-      connection_.Query(kMoveStagedSql, {std::to_string(options_.batch_max_transactions)});
-  if (!moved.ok()) return fail(moved.status().WithContext("taking staged transactions"));
-  auto taken = moved->GetInt64(0, 0);
-  if (!taken.ok()) return fail(taken.status());
-  if (*taken == 0) {
-    status = connection_.Execute("commit");
-    if (!status.ok()) return status.WithContext("ending an empty ETL batch");
-    return BatchLoad{};
-  }
-  if (options_.staging_retention.count() > 0) {
-    status = connection_.Execute(kKeepStagedSql);
-    if (!status.ok()) return fail(status.WithContext("keeping loaded staging rows"));
-  }
-  watermark_ = options_.pipeline;
-  auto load = LoadStagedRows(options_.skip_loaded);
-  if (!load.ok()) return fail(load.status());
-  // Kept rows past this ETL's retention. Without one it keeps nothing and purges nothing:
-  // rows kept by an earlier run are `posflow maintain`'s (its --staging-retention-hours).
-  if (options_.staging_retention.count() > 0) {
-    const std::string retention = std::to_string(options_.staging_retention.count()) + " hours";
-    for (const char* purge : {kPurgeKeptTransactionsSql, kPurgeKeptLinesSql}) {
-      auto purged = connection_.Query(purge, {retention});
-      if (!purged.ok()) return fail(purged.status().WithContext("purging kept staging rows"));
-      load->staging_purged += purged->AffectedRows();
-    }
-  }
-  status = connection_.Execute("commit");
-  if (!status.ok()) return fail(status.WithContext("committing an ETL batch"));
-  return load;
-}
-
-Status WarehouseLoader::BeginFilledBatch() {
-  Status status = connection_.Execute("begin");
-  if (!status.ok()) return status.WithContext("starting an ETL batch");
-  return Status::Ok();
-}
-
-Result<BatchLoad> WarehouseLoader::LoadFilledBatch() {
-  watermark_ = options_.pipeline;
-  auto load = LoadStagedRows(options_.skip_loaded);
-  if (!load.ok()) {
-    Rollback();
-    return load.status();
-  }
-  Status status = connection_.Execute("commit");
-  if (!status.ok()) {
-    Rollback();
-    return status.WithContext("committing an ETL batch");
-  }
-  return load;
-}
-
 Result<BatchLoad> WarehouseLoader::LoadStagedRows(bool skip_loaded) {
   BatchLoad load;
   auto counts = CountBatch();
@@ -524,7 +423,7 @@ Result<BatchLoad> WarehouseLoader::TryLoadBatch(BatchSource& source) {
   watermark_ = fill->watermark.empty() ? options_.pipeline : fill->watermark;
   BatchLoad load;
   if (fill->transactions > 0) {
-    auto loaded = LoadStagedRows(fill->may_repeat || options_.skip_loaded);
+    auto loaded = LoadStagedRows(fill->may_repeat);
     if (!loaded.ok()) return fail(loaded.status());
     load = std::move(*loaded);
   }

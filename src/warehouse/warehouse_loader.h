@@ -8,16 +8,16 @@
 // per row).
 //
 // A batch flows through two session-temporary tables, etl_tx and etl_line, shaped like
-// staging.pos_transaction and staging.pos_line. A staging source fills them inside the batch's
-// transaction; LoadBatch then does the rest:
-//   - PostgreSQL staging (LoadPgStagingBatch) moves the oldest staged rows into them with
-//     DELETE ... RETURNING, so taking rows out of staging and writing their facts commit or roll
-//     back together: nothing is lost and nothing is loaded twice, whatever crashes when. The
-//     batch is a range of (ingested_at, transaction_id), taken from both staging tables in one
-//     statement; ingest gives a receipt's lines its ingested_at.
-//   - A source that cannot share the transaction (MongoDB) fills them by COPY and sets
-//     `skip_loaded`: receipts whose facts exist already are dropped from the batch first (the
-//     facts' key is (transaction_id, sale_date) and sale_date is a function of the row).
+// staging.pos_transaction and staging.pos_line. Whatever holds the receipts fills them as the
+// loader's source (batch_source.h), inside the batch's transaction; LoadBatch does the rest,
+// then commits the source's own writes with the warehouse's. The sources: PostgreSQL staging
+// (staging/pg_staging_source.h: moves the oldest staged rows in, so taking them out of staging
+// and writing their facts commit or roll back together), MongoDB staging
+// (staging/mongo_staging_source.h: a sealed segment's documents, COPYed in) and `posflow run`'s
+// one-hop batches. A source that may hand a receipt over again after a crash says so
+// (SourceFill::may_repeat): receipts whose facts exist already, and those whose ingest batch
+// never committed (not in ops.transaction_seen), are dropped from the batch first (the facts'
+// key is (transaction_id, sale_date) and sale_date is a function of the row).
 //
 // Semantics of one batch:
 //   - sold_at: the receipt's local time in the store's time zone (from the store's current
@@ -69,16 +69,14 @@ struct LoadOptions {
   // costs vanish (measured: bench/README.md), small enough that a batch commits in well under a
   // second and that its temporary rows stay in memory.
   std::int64_t batch_max_transactions = 10000;
-  // Keep loaded staging rows (moved to staging.*_loaded) for this long instead of deleting them;
-  // 0 deletes them at once. With a retention, each batch also purges kept rows older than it;
-  // without one, rows kept earlier stay for `posflow maintain` to purge. Default 0.
+  // PostgreSQL staging: keep loaded staging rows (moved to staging.*_loaded) for this long
+  // instead of deleting them; 0 deletes them at once. With a retention, each batch also purges
+  // kept rows older than it; without one, rows kept earlier stay for `posflow maintain` to
+  // purge. Default 0. Not read by the loader: the ETL hands it to its source
+  // (staging::OpenBatchSource, staging/pg_staging_source.h).
   std::chrono::hours staging_retention{0};
-  // Drop receipts already in the facts from the batch first (for sources that may hand a receipt
-  // over again after a crash), and receipts whose ingest batch never committed (not in
-  // ops.transaction_seen: MongoDB staging, see MongoStaging::Seal). Costs two index probes per
-  // receipt. Default false.
-  bool skip_loaded = false;
-  // The watermark row (ops.etl_watermark.pipeline). Default "postgres-staging".
+  // The watermark row (ops.etl_watermark.pipeline) of a batch whose source names none
+  // (SourceFill::watermark). Default "postgres-staging".
   std::string pipeline = "postgres-staging";
 };
 
@@ -86,7 +84,7 @@ struct LoadOptions {
 struct BatchLoad {
   std::int64_t transactions = 0;        // receipts loaded
   std::int64_t lines = 0;               // fact_sales_line rows written
-  std::int64_t skipped = 0;             // receipts dropped as already loaded (skip_loaded)
+  std::int64_t skipped = 0;             // receipts dropped as already loaded (may_repeat)
   std::int64_t inferred_members = 0;    // dimension rows inferred
   std::int64_t partitions_created = 0;
   std::int64_t staging_purged = 0;      // kept staging rows purged past the retention
@@ -122,19 +120,6 @@ class WarehouseLoader {
   // loaded again. Never a refusal of the batch's content.
   static bool IsConflict(const std::string& sqlstate);
 
-  // One batch from PostgreSQL staging: moves up to batch_max_transactions of the oldest staged
-  // receipts into the warehouse and commits. transactions == 0: staging was empty.
-  // Failure: Unavailable when the connection is lost, the refusing statement's error otherwise;
-  // the transaction is rolled back either way (staging keeps the rows).
-  Result<BatchLoad> LoadPgStagingBatch();
-
-  // For sources outside PostgreSQL: opens the batch's transaction and empties etl_tx/etl_line
-  // for the caller to fill (COPY), then LoadFilledBatch loads and commits them. The caller must
-  // call LoadFilledBatch or Rollback after a successful BeginFilledBatch.
-  Status BeginFilledBatch();
-  Result<BatchLoad> LoadFilledBatch();
-  void Rollback();
-
  private:
   // The batch's receipts, the lines they announce (Σ line_count) and the lines in etl_line.
   struct BatchCounts {
@@ -162,6 +147,8 @@ class WarehouseLoader {
                   BatchLoad* load);
   Result<std::int64_t> Count(const char* sql);
   Result<BatchCounts> CountBatch();
+  // Rolls the batch's transaction back (nothing to do on a lost connection).
+  void Rollback();
 
   pg::Connection& connection_;
   LoadOptions options_;
