@@ -1,10 +1,45 @@
 #include "pipeline/ingest_job.h"
 
+// Two threads, so that batch N is written while batch N+1 is consumed and parsed.
+//
+//   main thread:   everything but the write: Poll and the rebalance callbacks inside it,
+//                  aligning, parsing and building the next batch, publishing dead letters,
+//                  collecting a write (applying its result to stored_, Kafka's committed
+//                  offsets, stats_ and the metrics), and every store_->LoadOffsets (OnAssign,
+//                  Refence, CaughtUp).
+//   writer thread: store_->WriteBatch of the one batch in flight, retried while the store is
+//                  unavailable (it reads stop_ and options_, and reports health to the metrics,
+//                  which are thread-safe).
+//
+// Hand-over: Submit() gives the writer one BatchHolder, CollectWrite() waits for it
+// (WriterThread's mutex orders the two threads) and applies its result: as soon as the loop
+// sees it finished (after each poll), or earlier, blocking, when the next batch is ready or
+// something needs the store or its result (rebalance, idle check, the end). In between, that holder
+// and store_ belong to the writer thread and the main thread touches neither; every other
+// member belongs to the main thread only. At most one write is in flight, so at most two
+// batches are in memory (the one being written, the one being prepared), results are applied
+// in batch order, and LoadOffsets never runs beside WriteBatch: every caller of it collects the
+// write in flight first.
+//
+// Exactly-once across the overlap: the next batch is aligned and built against the offsets the
+// store will hold once the write in flight committed (ExpectedNext: the batch's `next`, else
+// stored_), and it is handed over only after that write was collected. When that write was not
+// written (fenced, or abandoned when stopped while the store was down), everything consumed
+// after it, the prepared batch and pending_, is dropped unwritten and, when fenced, the
+// partitions of all of it re-read from the store (Refence): all of it is consumed again.
+// OnRevoke collects the write in flight before giving partitions up, so a revoked partition's
+// last write is over (committed or fenced) before its new owner reads the store's offset.
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <cassert>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -39,6 +74,96 @@ kafka::ProducerOptions DeadLetterProducerOptions() {
   return options;
 }
 
+// Says which mutex guards a member. Documentation only (as in ops/metrics.cc).
+#define POSFLOW_GUARDED_BY(mutex)
+
+// A thread that runs one job at a time for one other thread: Start hands it a job, Wait blocks
+// until the job has run. Everything the job did happens-before Wait returns (the mutex).
+// REQUIRES: Start and Wait alternate, both called from the same thread.
+class WriterThread {
+ public:
+  WriterThread() : thread_([this] { Loop(); }) {}
+  // Runs the job handed over, if any, then ends the thread.
+  ~WriterThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  WriterThread(const WriterThread&) = delete;
+  WriterThread& operator=(const WriterThread&) = delete;
+
+  void Start(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      assert(!running_ && "WriterThread: Start while a job runs");
+      job_ = std::move(job);
+      running_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return !running_; });
+  }
+
+  // Whether the job handed over has run (Wait would not block).
+  bool Finished() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !running_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [this] { return quit_ || job_ != nullptr; });
+      if (job_ == nullptr) return;
+      std::function<void()> job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      running_ = false;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;  // job_, running_ or quit_ changed (both directions)
+  std::function<void()> job_ POSFLOW_GUARDED_BY(mutex_);  // handed over, not yet started
+  bool running_ POSFLOW_GUARDED_BY(mutex_) = false;       // handed over, not yet finished
+  bool quit_ POSFLOW_GUARDED_BY(mutex_) = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// One batch with everything its views point into: the consumed messages and the parsed
+// transactions. Two alternate: the one being written and the one being prepared.
+struct BatchHolder {
+  std::vector<kafka::Message> messages;
+  std::vector<event::Transaction> transactions;  // parsed; reused from batch to batch
+  staging::Batch batch;
+  std::chrono::duration<double> prepare_time{0};  // parsing and building (for ObserveBatch)
+  Clock::time_point submitted;
+  // Set by the writer thread while the batch is in flight.
+  Result<staging::BatchResult> result = Status::Internal("not written");
+  bool abandoned = false;  // stopped while the store was down: not written
+
+  // Releases the messages (and with them the batch's views); keeps the capacity.
+  void Clear() {
+    batch.valid.clear();
+    batch.dead.clear();
+    batch.progress.clear();
+    batch.replayed_dead_letters.clear();
+    messages.clear();
+    result = Status::Internal("not written");
+    abandoned = false;
+  }
+};
+
 class IngestLoop : public kafka::RebalanceListener {
  public:
   IngestLoop(const Config& config, const IngestOptions& options, const std::atomic<bool>& stop,
@@ -50,7 +175,8 @@ class IngestLoop : public kafka::RebalanceListener {
         store_(std::move(store)),
         parser_(ParserOptionsOf(options)) {}
 
-  // Leaves the group while the members the rebalance callback touches are still alive.
+  // Leaves the group while the members the rebalance callback touches are still alive (no
+  // write is in flight after Run; the writer thread, the last member, is joined first).
   ~IngestLoop() override {
     if (consumer_) (void)consumer_->Close();
   }
@@ -68,8 +194,33 @@ class IngestLoop : public kafka::RebalanceListener {
   void OnRevoke(const std::vector<kafka::TopicPartitionOffset>& partitions, bool lost) override;
 
  private:
-  // Writes the pending batch. Returns a failure only when the job must end.
+  // Polls and flushes until stopped, idle (exit_when_idle) or failed.
+  Status Consume();
+  // Aligns and prepares the pending batch, collects the write in flight, then hands the batch
+  // to the writer (or drops it, when the write in flight was not written). Returns a failure
+  // only when the job must end.
   Status FlushBatch();
+  // Moves pending_ into `holder`, parses it and builds its Batch against ExpectedNext.
+  void Prepare(BatchHolder& holder);
+  // Publishes nothing, writes nothing itself: hands `holder` to the writer thread.
+  void Submit(BatchHolder& holder);
+  // Writer thread: writes the holder's batch, retrying while the store is unavailable.
+  void Write(BatchHolder& holder);
+  // Waits for the write in flight, if any, and applies its result. Returns whether it was
+  // written (true when none was in flight). When it was not (fenced or abandoned), `prepared`
+  // (may be null) and pending_, consumed after it, are dropped unwritten and, when fenced, the
+  // partitions of all of them re-read from the store. Failure, which ends the job: the write
+  // failed otherwise.
+  Result<bool> CollectWrite(BatchHolder* prepared = nullptr);
+  // Applies a written batch's result: the refused dead letters, stored_, Kafka's committed
+  // offsets, stats_ and the metrics.
+  void Apply(BatchHolder& holder);
+  // The next offset the store will hold for `key` once the write in flight committed.
+  // REQUIRES: `key` is assigned here.
+  std::int64_t ExpectedNext(const PartitionKey& key) const {
+    auto in_flight = in_flight_next_.find(key);
+    return in_flight != in_flight_next_.end() ? in_flight->second : stored_.at(key);
+  }
   // Makes every partition's messages in the pending batch start exactly at its stored next
   // offset (exactly-once, tightened): messages below it (redelivered after a seek) leave the
   // batch; a partition whose first message lies beyond it is moved back there and leaves the
@@ -85,15 +236,17 @@ class IngestLoop : public kafka::RebalanceListener {
   // options_.dead_letter_max_payload_bytes is published cut, with headers saying so.
   Status PublishDeadLetters(const std::vector<staging::DeadLetter>& letters);
   Status PublishOnce(const std::vector<staging::DeadLetter>& letters);
-  // Re-reads the store's offsets of the batch's partitions and moves the consumer there.
-  void Refence(const staging::Batch& batch);
+  // Re-reads the store's offsets of `keys` (those still assigned) and moves the consumer there.
+  void Refence(const std::set<PartitionKey>& keys);
   // Waits `delay` unless stopped first. Returns false when stopped.
   bool Backoff(std::chrono::milliseconds delay);
   void SetHealth(bool healthy, const std::string& reason) {
     if (metrics_ != nullptr) metrics_->SetHealth(kHealthComponent, healthy, reason);
   }
   // Whether every assigned partition is staged up to its high watermark (asks the broker).
+  // REQUIRES: no write in flight.
   bool CaughtUp();
+  // REQUIRES: no write in flight.
   Result<std::map<PartitionKey, std::int64_t>> LoadOffsetsWithRetry(
       const std::vector<PartitionKey>& keys);
 
@@ -106,21 +259,30 @@ class IngestLoop : public kafka::RebalanceListener {
   std::optional<kafka::Producer> dead_letter_producer_;
   event::Parser parser_;
 
-  // The store's next offset of every assigned partition (staging::kNoOffset: none stored yet).
+  // The store's next offset of every assigned partition (staging::kNoOffset: none stored yet),
+  // as of the last write collected.
   std::map<PartitionKey, std::int64_t> stored_;
+  // The batch being filled.
   std::vector<kafka::Message> pending_;
   std::size_t pending_bytes_ = 0;
   Clock::time_point batch_deadline_;
-  std::vector<event::Transaction> transactions_;  // parsed batch, reused
   // Per partition, the first offset of a gap this member moved back from once (see
   // AlignBatchWithStoredOffsets); the same gap again is accepted.
   std::map<PartitionKey, std::int64_t> gap_moved_back_;
   IngestStats stats_;
   Status fatal_;  // set by a callback that cannot return a Status
+
+  std::array<BatchHolder, 2> holders_;
+  BatchHolder* in_flight_ = nullptr;  // handed to the writer and not collected yet
+  // The in-flight batch's `next` per partition: what the store holds once it committed.
+  std::map<PartitionKey, std::int64_t> in_flight_next_;
+  // Last: joined first on destruction, before the members its jobs use are gone.
+  WriterThread writer_;
 };
 
 Result<std::map<PartitionKey, std::int64_t>> IngestLoop::LoadOffsetsWithRetry(
     const std::vector<PartitionKey>& keys) {
+  assert(in_flight_ == nullptr && "LoadOffsets beside the writer's WriteBatch");
   std::chrono::milliseconds delay = options_.retry_initial;
   while (true) {
     auto offsets = store_->LoadOffsets(config_.group, keys);
@@ -133,6 +295,9 @@ Result<std::map<PartitionKey, std::int64_t>> IngestLoop::LoadOffsetsWithRetry(
 }
 
 void IngestLoop::OnAssign(std::vector<kafka::TopicPartitionOffset>* partitions) {
+  // The store is not thread-safe: its LoadOffsets waits for the write in flight.
+  Result<bool> written = CollectWrite();
+  if (!written.ok() && fatal_.ok()) fatal_ = written.status();
   std::vector<PartitionKey> keys;
   for (const auto& partition : *partitions) keys.push_back({partition.topic, partition.partition});
   auto offsets = LoadOffsetsWithRetry(keys);
@@ -159,6 +324,10 @@ void IngestLoop::OnAssign(std::vector<kafka::TopicPartitionOffset>* partitions) 
 }
 
 void IngestLoop::OnRevoke(const std::vector<kafka::TopicPartitionOffset>& partitions, bool lost) {
+  // The write in flight may hold revoked partitions: it ends (committed or fenced) before their
+  // new owner reads the store's offsets, and its result is applied while they are still ours.
+  Result<bool> written = CollectWrite();
+  if (!written.ok() && fatal_.ok()) fatal_ = written.status();
   for (const auto& partition : partitions) {
     const PartitionKey key{partition.topic, partition.partition};
     stored_.erase(key);
@@ -188,12 +357,15 @@ bool IngestLoop::Backoff(std::chrono::milliseconds delay) {
   return !stop_;
 }
 
-void IngestLoop::Refence(const staging::Batch& batch) {
-  std::vector<PartitionKey> keys;
-  for (const auto& progress : batch.progress) keys.push_back(progress.partition);
-  auto offsets = LoadOffsetsWithRetry(keys);
-  if (!offsets.ok()) return;
+void IngestLoop::Refence(const std::set<PartitionKey>& keys) {
+  std::vector<PartitionKey> owned_keys;
   for (const PartitionKey& key : keys) {
+    if (stored_.count(key) != 0) owned_keys.push_back(key);
+  }
+  if (owned_keys.empty()) return;
+  auto offsets = LoadOffsetsWithRetry(owned_keys);
+  if (!offsets.ok()) return;
+  for (const PartitionKey& key : owned_keys) {
     auto owned = stored_.find(key);
     if (owned == stored_.end()) continue;  // no longer ours
     auto stored = offsets->find(key);
@@ -233,7 +405,8 @@ Status IngestLoop::AlignBatchWithStoredOffsets() {
   std::set<PartitionKey> dropped;  // partitions whose messages leave the batch
   std::map<PartitionKey, std::int64_t> below;  // partitions with messages below the stored offset
   for (const auto& [key, first] : first_offsets) {
-    const std::int64_t stored = stored_.at(key);
+    // As the store will be once the write in flight committed.
+    const std::int64_t stored = ExpectedNext(key);
     if (stored == staging::kNoOffset || first == stored) {
       gap_moved_back_.erase(key);
       continue;
@@ -360,20 +533,48 @@ Status IngestLoop::PublishDeadLetters(const std::vector<staging::DeadLetter>& le
 }
 
 Status IngestLoop::FlushBatch() {
+  if (!fatal_.ok()) return fatal_;
   if (pending_.empty()) return Status::Ok();
   POSFLOW_RETURN_IF_ERROR(AlignBatchWithStoredOffsets());
   if (pending_.empty()) return Status::Ok();
+  BatchHolder& holder = in_flight_ == &holders_[0] ? holders_[1] : holders_[0];
+  Prepare(holder);
+  // Two batches at most: this one waits for the one in flight, whose result decides whether
+  // this one (built on its offsets) may be written at all.
+  Result<bool> written = CollectWrite(&holder);
+  if (!written.ok()) {
+    holder.Clear();
+    return written.status();
+  }
+  if (!*written) return Status::Ok();  // dropped with it: consumed again
+
+  // Dead letters reach their topic before the batch commits: a crash in between publishes them
+  // again when the batch is consumed again (at-least-once there; ops.dead_letter is exactly
+  // once). Those PostgreSQL refuses are known only after the write, and follow it (Apply).
+  Status published = PublishDeadLetters(holder.batch.dead);
+  if (!published.ok()) spdlog::error("ingest: publishing dead letters: {}", published.message());
+  Submit(holder);
+  return Status::Ok();
+}
+
+void IngestLoop::Prepare(BatchHolder& holder) {
   const auto started = Clock::now();
-  staging::Batch batch;
+  holder.Clear();
+  holder.messages.swap(pending_);
+  pending_bytes_ = 0;
+  staging::Batch& batch = holder.batch;
   batch.consumer_group = config_.group;
-  if (transactions_.size() < pending_.size()) transactions_.resize(pending_.size());
+  if (holder.transactions.size() < holder.messages.size()) {
+    holder.transactions.resize(holder.messages.size());
+  }
   std::map<PartitionKey, std::int64_t> next_offsets;
   std::vector<event::Problem> problems;
-  for (size_t index = 0; index < pending_.size(); ++index) {
-    const kafka::Message& message = pending_[index];
+  for (size_t index = 0; index < holder.messages.size(); ++index) {
+    const kafka::Message& message = holder.messages[index];
     const staging::KafkaCoordinates source{message.topic(), message.partition(), message.offset()};
-    if (parser_.Parse(message.payload(), &transactions_[index], &problems)) {
-      batch.valid.push_back({source, message.key(), message.payload(), &transactions_[index]});
+    event::Transaction* transaction = &holder.transactions[index];
+    if (parser_.Parse(message.payload(), transaction, &problems)) {
+      batch.valid.push_back({source, message.key(), message.payload(), transaction});
     } else {
       batch.dead.push_back({source, message.key(), message.payload(), problems});
     }
@@ -381,49 +582,101 @@ Status IngestLoop::FlushBatch() {
     next = std::max(next, message.offset() + 1);
   }
   for (const auto& [key, next] : next_offsets) {
-    batch.progress.push_back({key, stored_.at(key), next});
+    batch.progress.push_back({key, ExpectedNext(key), next});
   }
+  holder.prepare_time = Clock::now() - started;
+}
 
-  // Dead letters reach their topic before the batch commits: a crash in between publishes them
-  // again when the batch is consumed again (at-least-once there; ops.dead_letter is exactly
-  // once). Those PostgreSQL refuses are known only after the write, and follow it.
-  Status published = PublishDeadLetters(batch.dead);
-  if (!published.ok()) spdlog::error("ingest: publishing dead letters: {}", published.message());
+void IngestLoop::Submit(BatchHolder& holder) {
+  assert(in_flight_ == nullptr && "two writes in flight");
+  for (const auto& progress : holder.batch.progress) {
+    in_flight_next_[progress.partition] = progress.next;
+  }
+  in_flight_ = &holder;
+  holder.submitted = Clock::now();
+  writer_.Start([this, &holder] { Write(holder); });
+}
 
+// Writer thread: touches only `holder`, store_, and the thread-safe stop_, options_, metrics_.
+void IngestLoop::Write(BatchHolder& holder) {
   std::chrono::milliseconds delay = options_.retry_initial;
-  Result<staging::BatchResult> result = Status::Internal("not written");
   while (true) {
-    result = store_->WriteBatch(batch);
-    if (result.ok()) break;
-    if (result.status().code() == Status::Code::kAborted) {
-      spdlog::warn("ingest: {}", result.status().message());
-      ++stats_.fenced_batches;
-      Refence(batch);
-      pending_.clear();
-      pending_bytes_ = 0;
-      return Status::Ok();
-    }
-    if (result.status().code() != Status::Code::kUnavailable) {
-      return result.status().WithContext("staging a batch (is the schema up to date? run posflow init)");
-    }
-    spdlog::error("ingest: {} (retrying in {} ms)", result.status().message(), delay.count());
-    SetHealth(false, result.status().message());
+    holder.result = store_->WriteBatch(holder.batch);
+    if (holder.result.ok() || holder.result.status().code() != Status::Code::kUnavailable) return;
+    spdlog::error("ingest: {} (retrying in {} ms)", holder.result.status().message(),
+                  delay.count());
+    SetHealth(false, holder.result.status().message());
     if (!Backoff(delay)) {
-      spdlog::warn("ingest: stopped while the store was down; the batch of {} messages was not "
-                   "written and will be consumed again",
-                   pending_.size());
-      pending_.clear();
-      pending_bytes_ = 0;
-      return Status::Ok();
+      holder.abandoned = true;
+      return;
     }
     delay = std::min(delay * 2, options_.retry_max);
   }
-  published = PublishDeadLetters(result->refused);
+}
+
+Result<bool> IngestLoop::CollectWrite(BatchHolder* prepared) {
+  if (in_flight_ == nullptr) return true;
+  writer_.Wait();
+  BatchHolder& holder = *std::exchange(in_flight_, nullptr);
+  in_flight_next_.clear();
+  if (!holder.abandoned && holder.result.ok()) {
+    Apply(holder);
+    holder.Clear();
+    return true;
+  }
+  if (!holder.abandoned && holder.result.status().code() != Status::Code::kAborted) {
+    Status failed = holder.result.status().WithContext(
+        "staging a batch (is the schema up to date? run posflow init)");
+    holder.Clear();
+    return failed;
+  }
+  // Not written: what was consumed after it was prepared against its offsets, and goes too.
+  const bool abandoned = holder.abandoned;
+  std::set<PartitionKey> keys;
+  for (const auto& progress : holder.batch.progress) keys.insert(progress.partition);
+  std::size_t after = pending_.size();
+  if (prepared != nullptr) {
+    for (const auto& progress : prepared->batch.progress) keys.insert(progress.partition);
+    after += prepared->messages.size();
+  }
+  for (const kafka::Message& message : pending_) {
+    keys.insert(PartitionKey{std::string(message.topic()), message.partition()});
+  }
+  if (abandoned) {
+    // Only when stopped (Backoff): nothing more is written, and the next run starts from the
+    // store's offsets.
+    spdlog::warn("ingest: stopped while the store was down; the batch of {} messages (and {} "
+                 "consumed after it) was not written and will be consumed again",
+                 holder.messages.size(), after);
+  } else {
+    spdlog::warn("ingest: {}", holder.result.status().message());
+    if (after != 0) {
+      spdlog::warn("ingest: the {} messages consumed after the fenced batch leave too and are "
+                   "consumed again",
+                   after);
+    }
+    ++stats_.fenced_batches;
+  }
+  holder.Clear();
+  if (prepared != nullptr) prepared->Clear();
+  pending_.clear();
+  pending_bytes_ = 0;
+  if (!abandoned) Refence(keys);
+  return false;
+}
+
+void IngestLoop::Apply(BatchHolder& holder) {
+  const staging::Batch& batch = holder.batch;
+  const staging::BatchResult& result = *holder.result;
+  Status published = PublishDeadLetters(result.refused);
   if (!published.ok()) spdlog::error("ingest: publishing dead letters: {}", published.message());
 
   std::vector<kafka::TopicPartitionOffset> commits;
   for (const auto& progress : batch.progress) {
-    stored_[progress.partition] = progress.next;
+    // Still ours: OnRevoke collects the write in flight before it gives partitions up.
+    auto owned = stored_.find(progress.partition);
+    if (owned == stored_.end()) continue;
+    owned->second = progress.next;
     commits.push_back({progress.partition.topic, progress.partition.partition, progress.next});
     if (metrics_ != nullptr) {
       metrics_->SetCommittedOffset(progress.partition.topic, progress.partition.partition,
@@ -439,31 +692,31 @@ Status IngestLoop::FlushBatch() {
   Status committed = consumer_->CommitAsync(commits);
   if (!committed.ok()) spdlog::warn("ingest: {}", committed.message());
 
-  stats_.consumed += pending_.size();
-  stats_.staged += result->staged;
-  stats_.duplicates += result->duplicates;
-  stats_.dead_lettered += result->dead_lettered;
+  const std::size_t consumed = holder.messages.size();
+  stats_.consumed += consumed;
+  stats_.staged += result.staged;
+  stats_.duplicates += result.duplicates;
+  stats_.dead_lettered += result.dead_lettered;
   ++stats_.batches;
   if (metrics_ != nullptr) {
     metrics_->RecordCommit(kHealthComponent);
-    metrics_->AddConsumed(pending_.size());
-    metrics_->AddStaged(result->staged);
-    metrics_->AddDuplicates(result->duplicates);
+    metrics_->AddConsumed(consumed);
+    metrics_->AddStaged(result.staged);
+    metrics_->AddDuplicates(result.duplicates);
     for (const auto& letter : batch.dead) {
       for (const auto& problem : letter.problems) metrics_->AddDeadLettered(problem.code, 1);
     }
-    for (const auto& letter : result->refused) {
+    for (const auto& letter : result.refused) {
       metrics_->AddDeadLettered(letter.problems.front().code, 1);
     }
-    const std::chrono::duration<double> seconds = Clock::now() - started;
-    metrics_->ObserveBatch(pending_.size(), seconds.count());
+    // Parsing plus the write; not the wait for the write before it.
+    const std::chrono::duration<double> seconds =
+        holder.prepare_time + (Clock::now() - holder.submitted);
+    metrics_->ObserveBatch(consumed, seconds.count());
   }
   SetHealth(consumer_->healthy(), consumer_->healthy() ? "" : "Kafka unreachable");
   spdlog::debug("ingest: batch of {} messages: {} staged, {} duplicates, {} dead letters",
-                pending_.size(), result->staged, result->duplicates, result->dead_lettered);
-  pending_.clear();
-  pending_bytes_ = 0;
-  return Status::Ok();
+                consumed, result.staged, result.duplicates, result.dead_lettered);
 }
 
 // Caught up = every partition of every subscribed topic, not only the assigned ones, is
@@ -471,6 +724,7 @@ Status IngestLoop::FlushBatch() {
 // until the broker notices (session timeout), and exiting then would leave them unconsumed.
 // Partitions of other members are judged by the offsets they stored.
 bool IngestLoop::CaughtUp() {
+  assert(in_flight_ == nullptr && "LoadOffsets beside the writer's WriteBatch");
   if (stored_.empty()) return false;  // not (yet) a member with partitions
   std::vector<PartitionKey> all;
   for (const std::string& topic : options_.topics) {
@@ -509,6 +763,27 @@ bool IngestLoop::CaughtUp() {
 
 Result<IngestStats> IngestLoop::Run() {
   SetHealth(true, "");
+  Status status = Consume();
+  // Finish the batch being filled (unless the store is down: then it is abandoned, unwritten).
+  if (status.ok()) status = FlushBatch();
+  if (!status.ok()) {
+    // The job ends: only wait for the write in flight (no write outlives Run), without
+    // applying it: that could mean re-reading offsets from a store that is down.
+    if (in_flight_ != nullptr) {
+      writer_.Wait();
+      std::exchange(in_flight_, nullptr)->Clear();
+      in_flight_next_.clear();
+    }
+    return status;
+  }
+  Result<bool> written = CollectWrite();
+  if (!written.ok()) return written.status();
+  Status closed = consumer_->Close();
+  if (!closed.ok()) spdlog::warn("ingest: {}", closed.message());
+  return stats_;
+}
+
+Status IngestLoop::Consume() {
   auto last_message = Clock::now();
   while (!stop_) {
     if (!fatal_.ok()) return fatal_;
@@ -533,6 +808,11 @@ Result<IngestStats> IngestLoop::Run() {
     } else if (!consumer_->healthy()) {
       SetHealth(false, "Kafka unreachable");
     }
+    // The result of a finished write is applied now, not with the next batch: the stored
+    // offsets, Kafka's committed ones and the metrics must not wait for more messages.
+    if (in_flight_ != nullptr && writer_.Finished()) {
+      POSFLOW_RETURN_IF_ERROR(CollectWrite().status());
+    }
     const bool full = pending_.size() >= options_.batch_max_messages ||
                       pending_bytes_ >= options_.batch_max_bytes;
     if (full || (!pending_.empty() && Clock::now() >= batch_deadline_)) {
@@ -540,19 +820,17 @@ Result<IngestStats> IngestLoop::Run() {
     }
     if (options_.exit_when_idle.count() > 0 && pending_.empty() &&
         Clock::now() - last_message >= options_.exit_when_idle) {
+      // CaughtUp reads the store (never beside a write) and judges by what was written.
+      POSFLOW_RETURN_IF_ERROR(CollectWrite().status());
       if (CaughtUp()) {
         spdlog::info("ingest: caught up and idle for {} ms, exiting",
                      options_.exit_when_idle.count());
-        break;
+        return Status::Ok();
       }
       last_message = Clock::now();  // check again after another idle period
     }
   }
-  // Finish the batch in flight (unless the store is down: then it is abandoned, unwritten).
-  POSFLOW_RETURN_IF_ERROR(FlushBatch());
-  Status closed = consumer_->Close();
-  if (!closed.ok()) spdlog::warn("ingest: {}", closed.message());
-  return stats_;
+  return Status::Ok();
 }
 
 }  // namespace

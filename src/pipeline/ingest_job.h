@@ -9,9 +9,14 @@
 // (at-least-once: published before the commit). Kafka's committed offsets follow the store's,
 // for lag tools only. On assignment each partition starts at the store's offset.
 //
+// Batch N is written on a writer thread while the calling thread goes on consuming and parsing
+// batch N+1 against the offsets N will leave; N+1 is handed over only once N's result is in,
+// in order, and is dropped (consumed again) when N was not written (ingest_job.cc says how).
+//
 // Failures: a store or broker outage is retried with backoff (and /healthz turns unhealthy)
-// until it comes back or the job is stopped; a fenced batch is discarded and its partitions
-// re-read from the store. Memory stays bounded whatever the lag: one batch plus librdkafka's
+// until it comes back or the job is stopped; a fenced batch is discarded, with whatever was
+// consumed after it, and its partitions re-read from the store. Memory stays bounded whatever
+// the lag: two batches (the one being written, the one being prepared) plus librdkafka's
 // bounded prefetch.
 
 #include <atomic>
@@ -86,7 +91,9 @@ Result<IngestStats> RunIngest(const Config& config, const IngestOptions& options
                               const std::atomic<bool>& stop, ops::Metrics* metrics);
 
 // The same loop writing its batches to `store` instead of the staging store `config` names
-// (`posflow run`'s one-hop path: OneHopStore). REQUIRES: `store` is not null.
+// (`posflow run`'s one-hop path: OneHopStore). REQUIRES: `store` is not null. The store is
+// called from the loop's writer thread (WriteBatch) and from the calling thread (LoadOffsets),
+// never both at once; it is destroyed, and the writer thread joined, before this returns.
 Result<IngestStats> RunIngestInto(const Config& config, const IngestOptions& options,
                                   const std::atomic<bool>& stop, ops::Metrics* metrics,
                                   std::unique_ptr<staging::StagingStore> store);

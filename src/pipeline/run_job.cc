@@ -27,7 +27,7 @@ Result<RunStats> RunPipeline(const Config& config, const IngestOptions& ingest, 
   etl.follow = true;
   etl.upstream_done = &upstream_done;
 
-  EtlStats one_hop_loaded;  // written by the ingest thread, read after it is joined
+  EtlStats one_hop_loaded;  // written by the ingest job's writer thread; read after it is joined
   std::optional<Result<IngestStats>> ingest_result;
   std::optional<Result<EtlStats>> etl_result;
   std::thread ingest_thread([&] {
