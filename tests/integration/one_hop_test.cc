@@ -255,5 +255,35 @@ TEST_F(OneHopTest, ConcurrentStoresInferringTheSameNewMembersBothLoadEverything)
   ExpectCheckPasses();
 }
 
+// dw.fact_sales_line has no unique index any more (migration 010): `posflow check` must still see
+// a line fact written twice, even when the receipt's line count and sums stay right.
+TEST_F(OneHopTest, CheckFindsALineFactTwiceThoughNoIndexForbidsIt) {
+  event::Transaction receipt = MakeReceipt("oh-twice");
+  receipt.lines.push_back(receipt.lines.front());  // two equal lines, equal tax shares
+  receipt.tax_cents = 64;
+  receipt.subtotal_cents *= 2;
+  receipt.total_cents = receipt.subtotal_cents + receipt.tax_cents;
+  Batch batch = MakeBatch(staging::kNoOffset, 1);
+  batch.valid = {Valid(receipt, 0)};
+  pipeline::OneHopStore store = MakeStore();
+  auto result = store.WriteBatch(batch);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ExpectCheckPasses();
+  // Line 2 becomes a second line 1 (the lines are equal): counts and sums unchanged.
+  EXPECT_EQ(Scalar("select string_agg(tax_share::text, ',') from dw.fact_sales_line"), "0.32,0.32");
+  ASSERT_TRUE(connection_->Execute("update dw.fact_sales_line set line_number = 1 "
+                                   "where line_number = 2").ok());
+  EXPECT_EQ(Scalar("select count(*) from dw.fact_sales_line where line_number = 1"), "2");
+  pipeline::CheckOptions options;
+  options.query_kafka = false;
+  auto report = pipeline::RunCheck(config_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  bool facts_ok = true;
+  for (const auto& item : report->items) {
+    if (item.name == "facts") facts_ok = item.ok;
+  }
+  EXPECT_FALSE(facts_ok) << "check did not see the line fact written twice";
+}
+
 }  // namespace
 }  // namespace posflow::testing
