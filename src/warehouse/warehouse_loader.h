@@ -50,8 +50,12 @@
 //     transaction, and the rest loads. Other failures (lost connection, a missing table) fail
 //     the batch as before.
 //
-// Thread-safety: a loader uses its connection exclusively; one ETL per database at a time
-// (AcquireEtlLock).
+// Concurrency: a loader uses its connection exclusively. One staging ETL per database at a time
+// (AcquireEtlLock: two would take the same staged rows in turn), but loaders of other sources
+// (one-hop consumers of disjoint partitions) load beside it and each other: inferred members are
+// inserted in key order with `on conflict do nothing`, aggregate and on-hand upserts lock their
+// rows in key order, month partitions are created under a transaction advisory lock, and a batch
+// that still meets another loader (IsConflict) is loaded again.
 
 #include <chrono>
 #include <cstdint>
