@@ -149,7 +149,7 @@ TEST_F(IngestOverlapTest, UnavailableStoreRetriesTheWriteInFlightAndStaysExact) 
 // flight: OnRevoke waits for the write in flight, so no partition's new owner starts before its
 // old owner's last write is over, and no batch is built on offsets the store does not hold.
 TEST_F(IngestOverlapTest, ThreeMembersRebalancingWhileWritesAreInFlightStayExact) {
-  auto producer = StartProducer({"--count", "30000", "--seed", "33", "--rate", "6000",
+  auto producer = StartProducer({"--count", "18000", "--seed", "33", "--rate", "6000",
                                  "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"},
                                 "stream");
   Probe probe;

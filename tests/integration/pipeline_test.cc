@@ -34,10 +34,10 @@ class PipelineTest : public IngestTest {
   }
 };
 
-TEST_F(PipelineTest, RunLoads200kTransactionsExactlyToTheCentWithInventory) {
+TEST_F(PipelineTest, RunLoads100kTransactionsExactlyToTheCentWithInventory) {
   const sim::Manifest manifest =
-      Produce({"--count", "200000", "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"});
-  ASSERT_EQ(manifest.messages, 200000);
+      Produce({"--count", "100000", "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"});
+  ASSERT_EQ(manifest.messages, 100000);
   auto run = StartRun({"--exit-when-idle", "3"});
   ASSERT_EQ(run->Wait(minutes(10)), 0);
   ExpectWarehouseReconciled(ReadWarehouseTotals(config_.db), manifest);
