@@ -17,6 +17,7 @@ struct RunCommandFlags {
   IngestFlags ingest;
   EtlFlags etl;
   bool via_staging = false;
+  bool batch_messages_given = false;
 };
 
 int RunRunCommand(const RunCommandFlags& flags) {
@@ -28,8 +29,12 @@ int RunRunCommand(const RunCommandFlags& flags) {
                                     "metrics endpoint (use --metrics-addr off or another port)"));
   }
   const std::atomic<bool>& stop = InstallStopSignals();
+  pipeline::IngestOptions ingest = flags.ingest.Resolve();
+  if (!flags.via_staging && !flags.batch_messages_given) {
+    ingest.batch_max_messages = pipeline::kOneHopBatchMessages;
+  }
   auto stats = pipeline::RunPipeline(
-      *config, flags.ingest.Resolve(), flags.etl.Resolve(),
+      *config, ingest, flags.etl.Resolve(),
       flags.via_staging ? pipeline::RunPath::kViaStaging : pipeline::RunPath::kOneHop, stop,
       metrics->get());
   if (!stats.ok()) return ReportFailure("run", stats.status());
@@ -60,8 +65,12 @@ void RegisterRunCommand(CLI::App& app, std::function<int()>* run) {
   AddEtlFlags(command, &flags->etl);
   command->add_flag("--via-staging", flags->via_staging,
                     "Ingest into staging and load the warehouse from it on a second thread (the "
-                    "two-hop path; always so with MongoDB staging). Default: one hop");
-  command->callback([flags, run] { *run = [flags] { return RunRunCommand(*flags); }; });
+                    "two-hop path; always so with MongoDB staging). Default: one hop, whose "
+                    "batches close at 8000 messages unless --batch-messages is given");
+  command->callback([flags, run, command] {
+    flags->batch_messages_given = command->get_option("--batch-messages")->count() > 0;
+    *run = [flags] { return RunRunCommand(*flags); };
+  });
 }
 
 }  // namespace posflow::cli

@@ -32,6 +32,13 @@ namespace posflow::pipeline {
 
 enum class RunPath { kOneHop, kViaStaging };
 
+// One hop's default batch size (IngestOptions::batch_max_messages; `posflow run` uses it unless
+// --batch-messages is given): each batch pays ~25 statements and a commit, so it wants batches
+// bigger than ingest's 5 000. Measured (bench/README.md, issue 12; 200 000 receipts, noisy to
+// ±1 s): 17.4-17.8 s at 5 000, 16.2 s at 8 000 (peak RSS 230 MiB), 15.4-17.3 s at 10 000 (RSS
+// 267 MiB: over the 256 MiB goal), 17.2-19.2 s at 20 000.
+inline constexpr std::size_t kOneHopBatchMessages = 8000;
+
 struct RunStats {
   RunPath path = RunPath::kOneHop;
   IngestStats ingest;
