@@ -144,8 +144,15 @@ class EtlLoop {
 
   // Waits `*delay` (doubling it for next time) unless stopped. False when stopped.
   bool Backoff(const Status& status, std::chrono::milliseconds* delay) {
-    spdlog::error("etl: {} (retrying in {} ms)", status.message(), delay->count());
-    SetHealth(false, status.message());
+    if (status.code() == Status::Code::kAlreadyExists) {
+      // A standby waiting for another ETL's lock is doing its job, not failing: with several
+      // `posflow run` processes (one hop), all but one wait so, and /healthz must not fail them.
+      spdlog::info("etl: standby: {} (trying again in {} ms)", status.message(), delay->count());
+      SetHealth(true, "");
+    } else {
+      spdlog::error("etl: {} (retrying in {} ms)", status.message(), delay->count());
+      SetHealth(false, status.message());
+    }
     const auto until = Clock::now() + *delay;
     while (!stop_ && Clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -16,6 +16,9 @@
 #include <thread>
 
 #include "integration/ingest_fixture.h"
+#include "integration/reconcile.h"
+#include "pg/connection.h"
+#include "warehouse/warehouse_loader.h"
 #include "kafka/admin_client.h"
 #include "pg/connection.h"
 #include "pipeline/ingest_job.h"
@@ -193,6 +196,30 @@ TEST_F(IngestTest, MetricsCountWhatWasConsumedAndHealthzSaysOk) {
   EXPECT_EQ(HttpGet(port, "/healthz").rfind("200\nok", 0), 0u);
   ingest->Signal(SIGTERM);
   EXPECT_EQ(ingest->Wait(std::chrono::seconds(15)), 0);
+}
+
+// One-hop `posflow run` loads without the ETL lock (it is the staging ETL's), and its staging ETL
+// thread, a standby while another process holds that lock, keeps /healthz at 200: with several
+// `run` processes in one group all but one are such standbys.
+TEST_F(IngestTest, OneHopRunLoadsAndIsHealthyWhileAnotherHoldsTheEtlLock) {
+  auto holder = pg::Connection::Open(pg::OptionsFromConfig(config_));
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  ASSERT_TRUE(warehouse::AcquireEtlLock(*holder).ok());
+  const sim::Manifest manifest = Produce({"--count", "2000", "--seed", "16"});
+  const int port = FreePort();
+  auto run = StartRun({"--metrics-addr", "127.0.0.1:" + std::to_string(port)});
+  const WarehouseTotals totals =
+      WaitForLoaded(config_.db, manifest.valid, std::chrono::seconds(60));
+  EXPECT_EQ(totals.loaded, manifest.valid) << "one hop waited for the ETL lock";
+  // Its ETL thread has tried the lock by now (at start); a few looks at /healthz meanwhile.
+  for (int look = 0; look < 5; ++look) {
+    const std::string health = HttpGet(port, "/healthz");
+    EXPECT_EQ(health.rfind("200\n", 0), 0u) << health;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  run->Signal(SIGTERM);
+  EXPECT_EQ(run->Wait(std::chrono::seconds(15)), 0);
+  EXPECT_TRUE(warehouse::ReleaseEtlLock(*holder).ok());
 }
 
 TEST_F(IngestTest, HealthzTurnsUnhealthyWhilePostgresIsUnreachable) {
