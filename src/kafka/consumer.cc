@@ -131,6 +131,12 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config,
                                    {"fetch.message.max.bytes",
                                     std::to_string(options.max_message_bytes)},
                                    {"client.id", "posflow-ingest"},
+                                   // An idle partition's fetch waits at most this long at the
+                                   // broker (default 500 ms), and requests behind it on the
+                                   // connection (watermark queries: `--exit-when-idle`'s
+                                   // caught-up test asks one per partition) wait with it: 3 s
+                                   // for 6 partitions. 100 ms: ten fetches a second when idle.
+                                   {"fetch.wait.max.ms", "100"},
                                });
   if (!conf.ok()) return conf.status();
   // The consumer's address is fixed once constructed; the callback finds it through the opaque.
