@@ -36,6 +36,8 @@
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$self")/.."
+# shellcheck source=bench/lib/copy_limit.sh
+source bench/lib/copy_limit.sh
 command_line="bench/e2e_bench.sh${*:+ $*}"
 for var in POSFLOW_BUILD_DIR POSFLOW_BENCH_FRESH_RATE POSFLOW_BENCH_FRESH_SECONDS \
 	POSFLOW_BENCH_FRESH_VIA_STAGING POSFLOW_BENCH_FRESH_ARGS POSFLOW_BENCH_RUN_ARGS; do
@@ -220,33 +222,12 @@ for path in via onehop; do
 done
 
 # 3. The \copy limit: the fact rows one-hop wrote, into identical empty partitioned tables.
-pg -d "$pg_one" -q <<SQL
-\copy (select * from dw.fact_transaction) to '$work/fact_transaction.copy'
-\copy (select * from dw.fact_sales_line) to '$work/fact_sales_line.copy'
-create schema copy_limit;
-create table copy_limit.fact_transaction (like dw.fact_transaction including all)
-  partition by range (sale_date);
-create table copy_limit.fact_sales_line (like dw.fact_sales_line including all)
-  partition by range (sale_date);
-select format('create table copy_limit.%I partition of copy_limit.%I %s',
-              c.relname, p.relname, pg_get_expr(c.relpartbound, c.oid))
-from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-where p.oid in ('dw.fact_transaction'::regclass, 'dw.fact_sales_line'::regclass)
-\gexec
-checkpoint;
-SQL
-cat >"$work/copy.sql" <<SQL
-\copy copy_limit.fact_transaction from '$work/fact_transaction.copy'
-\copy copy_limit.fact_sales_line from '$work/fact_sales_line.copy'
-SQL
+copy_limit_prepare "$pg_one" "$work"
 step "psql \\copy of the one-hop fact rows ..."
 measure psql -h 127.0.0.1 -X -v ON_ERROR_STOP=1 -d "$pg_one" -q -f "$work/copy.sql" \
 	>"$work/measure.txt" || { cat "$work/last.err" >&2; fail "\\copy failed"; }
 read -r copy_s _ _ <"$work/measure.txt"
-read -r copied copied_lines < <(pg -d "$pg_one" -Atc "select count(*), \
-	(select count(*) from copy_limit.fact_sales_line) from copy_limit.fact_transaction" | tr '|' ' ')
-[ "$copied" -eq "$valid" ] && [ "$copied_lines" -eq "$valid_lines" ] ||
-	fail "\\copy wrote $copied / $copied_lines rows of $valid / $valid_lines"
+copy_limit_verify "$pg_one" "$valid" "$valid_lines" || fail "the \\copy limit's rows do not match"
 
 # 4. Freshness under `posflow run` at a steady rate, in a database and topic of its own.
 # Writes $work/fresh_<tag>.json (the bench's summary + run's peak RSS and the load averages).

@@ -24,6 +24,8 @@
 # by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib/copy_limit.sh
+source bench/lib/copy_limit.sh
 
 count=1000000
 batches="${POSFLOW_BENCH_BATCHES:-2000 10000 50000}"
@@ -135,30 +137,9 @@ for batch in $batches; do
 done
 
 # 3. The write limit: the same fact rows, \copy'd into identical empty partitioned tables.
-pg -d "$last_db" -q <<SQL
-\copy (select * from dw.fact_transaction) to '$work/fact_transaction.copy'
-\copy (select * from dw.fact_sales_line) to '$work/fact_sales_line.copy'
-create schema copy_limit;
-create table copy_limit.fact_transaction (like dw.fact_transaction including all)
-  partition by range (sale_date);
-create table copy_limit.fact_sales_line (like dw.fact_sales_line including all)
-  partition by range (sale_date);
-select format('create table copy_limit.%I partition of copy_limit.%I %s',
-              c.relname, p.relname, pg_get_expr(c.relpartbound, c.oid))
-from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-where p.oid in ('dw.fact_transaction'::regclass, 'dw.fact_sales_line'::regclass)
-\gexec
-checkpoint;
-SQL
-cat >"$work/copy.sql" <<SQL
-\copy copy_limit.fact_transaction from '$work/fact_transaction.copy'
-\copy copy_limit.fact_sales_line from '$work/fact_sales_line.copy'
-SQL
+copy_limit_prepare "$last_db" "$work"
 read -r copy_s _ < <(measure psql -h 127.0.0.1 -X -v ON_ERROR_STOP=1 -d "$last_db" -q -f "$work/copy.sql")
-read -r copied copied_lines < <(pg -d "$last_db" -Atc "select count(*), \
-	(select count(*) from copy_limit.fact_sales_line) from copy_limit.fact_transaction" | tr '|' ' ')
-[ "$copied" -eq "$staged" ] && [ "$copied_lines" -eq "$staged_lines" ] ||
-	{ echo "etl_bench: copied $copied/$copied_lines rows" >&2; exit 1; }
+copy_limit_verify "$last_db" "$staged" "$staged_lines" || exit 1
 
 # 4. Report.
 {
