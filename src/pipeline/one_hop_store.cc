@@ -67,8 +67,6 @@ Result<pg::Connection*> OneHopStore::Connection() {
   connection_.emplace(std::move(connection).value());
   loader_.emplace(*connection_, load_options_);
   Status status = loader_->Prepare();
-  // The batch's rows get their ingested_at from the server, as staging's do.
-  if (status.ok()) status = connection_->Execute("alter table etl_tx alter column ingested_at set default now()");
   if (!status.ok()) {
     loader_.reset();
     connection_.reset();

@@ -18,7 +18,9 @@ constexpr const char* kEtlLockKey = "31650110826786681";
 
 // Session-temporary tables a batch flows through; emptied at every commit or rollback.
 constexpr const char* kCreateTempTablesSql = R"sql(
-create temp table if not exists etl_tx (like staging.pos_transaction) on commit delete rows;
+-- ingested_at defaults to now() as in staging: the one-hop batch's receipts get it there.
+create temp table if not exists etl_tx (like staging.pos_transaction including defaults)
+  on commit delete rows;
 create temp table if not exists etl_line (like staging.pos_line including defaults)
   on commit delete rows;
 create temp table if not exists etl_fact (
