@@ -136,27 +136,39 @@ TEST_F(MongoStagingTest, RunThroughMongoStagingReconcilesExactly) {
   EXPECT_EQ(Check(manifest, &output), 0) << output;
 }
 
+// Each kill lands mid-work, or the test fails (progress before it, work left after it);
+// POSFLOW_TEST_SEED replays a run's random moments.
 TEST_F(MongoStagingTest, KillNineOfIngestAndEtlAtRandomPointsStaysExact) {
-  const unsigned seed = std::random_device{}();
+  const unsigned seed = ChaosSeed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
   const sim::Manifest manifest =
       Produce({"--count", "20000", "--bad-ratio", "0.02", "--duplicate-ratio", "0.02"});
   for (int kill = 0; kill < 3; ++kill) {
+    const std::int64_t before = ReadStagingTotals(config_.db).Accounted();
     auto ingest = StartIngest(Staging({"--batch-messages", "500"}));
-    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(1000, 4000)(random)));
+    ASSERT_GT(WaitForAccountedPast(config_.db, before, seconds(120)), before)
+        << "ingest " << kill + 1 << " made no progress before its kill";
+    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 600)(random)));
     ASSERT_TRUE(ingest->running()) << "ingest ended before it was killed";
     ingest->Signal(SIGKILL);
     ASSERT_EQ(ingest->Wait(seconds(10)), 128 + SIGKILL);
+    ASSERT_LT(ReadStagingTotals(config_.db).Accounted(), manifest.messages)
+        << "ingest " << kill + 1 << " had consumed everything when it was killed";
   }
   auto ingest = StartIngest(Staging({"--exit-when-idle", "2"}));
   ASSERT_EQ(ingest->Wait(minutes(5)), 0);
   for (int kill = 0; kill < 3; ++kill) {
+    const std::int64_t before = CountFacts(config_.db);
     auto etl = StartEtl(Staging({"--once", "--batch-transactions", "1000"}));
-    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(500, 4000)(random)));
-    if (!etl->running()) break;  // it finished: nothing left to interrupt
+    ASSERT_GT(WaitForFactsPast(config_.db, before, seconds(120)), before)
+        << "etl " << kill + 1 << " loaded nothing before its kill";
+    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
+    ASSERT_TRUE(etl->running()) << "etl ended before it was killed";
     etl->Signal(SIGKILL);
     ASSERT_EQ(etl->Wait(seconds(10)), 128 + SIGKILL);
+    ASSERT_LT(CountFacts(config_.db), manifest.valid)
+        << "etl " << kill + 1 << " had loaded everything when it was killed";
   }
   // A killed ETL's statement in flight holds the ETL lock until the server notices the dead
   // session: a one-shot ETL started meanwhile exits 4 (busy). Bounded retries.

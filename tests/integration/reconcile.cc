@@ -65,6 +65,31 @@ StagingTotals WaitForAccounted(const std::string& db_url, std::int64_t messages,
   return totals;
 }
 
+std::int64_t WaitForAccountedPast(const std::string& db_url, std::int64_t count,
+                                  std::chrono::seconds deadline) {
+  return WaitForAccounted(db_url, count + 1, deadline).Accounted();
+}
+
+std::int64_t CountFacts(const std::string& db_url) {
+  pg::ConnectionOptions options;
+  options.url = db_url;
+  auto connection = pg::Connection::Open(options);
+  if (!connection.ok()) return -1;  // the caller polls, or compares and fails
+  auto rows = connection->Query("select count(*) from dw.fact_transaction");
+  return rows.ok() ? Number(*rows, 0, 0) : -1;
+}
+
+std::int64_t WaitForFactsPast(const std::string& db_url, std::int64_t count,
+                              std::chrono::seconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  std::int64_t facts = CountFacts(db_url);
+  while (facts <= count && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    facts = CountFacts(db_url);
+  }
+  return facts;
+}
+
 void ExpectReconciled(const StagingTotals& totals, const sim::Manifest& manifest) {
   EXPECT_EQ(totals.staged, manifest.valid);
   EXPECT_EQ(totals.staged_total_cents, manifest.total_cents);

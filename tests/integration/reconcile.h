@@ -29,6 +29,19 @@ StagingTotals ReadStagingTotals(const std::string& db_url);
 StagingTotals WaitForAccounted(const std::string& db_url, std::int64_t messages,
                                std::chrono::seconds deadline);
 
+// Polls until more than `count` messages are accounted for (first-seen receipts, duplicates,
+// dead letters: whether staged or loaded one hop); returns how many are then (<= count when the
+// deadline passed: no progress).
+std::int64_t WaitForAccountedPast(const std::string& db_url, std::int64_t count,
+                                  std::chrono::seconds deadline);
+
+// Receipts in dw.fact_transaction.
+std::int64_t CountFacts(const std::string& db_url);
+
+// Polls until more than `count` receipts are in the facts; returns how many are then.
+std::int64_t WaitForFactsPast(const std::string& db_url, std::int64_t count,
+                              std::chrono::seconds deadline);
+
 // gtest expectations: staging + duplicates + dead letters == manifest, counts and cents.
 void ExpectReconciled(const StagingTotals& totals, const sim::Manifest& manifest);
 

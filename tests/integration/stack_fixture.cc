@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <random>
 
 #include "kafka/admin_client.h"
@@ -40,6 +41,19 @@ std::string UniqueName(const std::string& prefix) {
   static std::mt19937_64 random(std::random_device{}());
   return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
          std::to_string(random() % 100000);
+}
+
+unsigned ChaosSeed() {
+  const std::string given = EnvOr("POSFLOW_TEST_SEED", "");
+  unsigned seed = 0;
+  if (given.empty()) {
+    seed = std::random_device{}();
+  } else {
+    seed = static_cast<unsigned>(std::strtoul(given.c_str(), nullptr, 10));
+  }
+  std::cout << "[ chaos    ] seed " << seed << (given.empty() ? "" : " (from POSFLOW_TEST_SEED)")
+            << "; replay with POSFLOW_TEST_SEED=" << seed << std::endl;
+  return seed;
 }
 
 std::string WithDatabase(const std::string& url, const std::string& database) {

@@ -26,6 +26,11 @@ std::string UniqueName(const std::string& prefix);
 // `url` with its database replaced by `database`.
 std::string WithDatabase(const std::string& url, const std::string& database);
 
+// The seed of a test that kills or restarts at random moments: POSFLOW_TEST_SEED when set (to
+// replay a failing run), else a fresh random one. Printed on stdout either way, so that every
+// run's log says how to replay it.
+unsigned ChaosSeed();
+
 class StackTest : public ::testing::Test {
  protected:
   void SetUp() override;
