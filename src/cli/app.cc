@@ -22,6 +22,7 @@
 #include "cli/produce_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/validate_command.h"
 #include "common/version.h"
 
@@ -84,6 +85,7 @@ int Main(int argc, char** argv) {
   RegisterReportCommand(app, &run);
   RegisterInventoryCommand(app, &run);
   RegisterMaintainCommand(app, &run);
+  RegisterServeCommand(app, &run);
 
   try {
     app.parse(argc, argv);

@@ -5,8 +5,6 @@
 #include <memory>
 #include <sstream>
 
-#include <fmt/format.h>
-
 #include "cli/common_options.h"
 #include "cli/pipeline_flags.h"
 #include "common/text.h"
@@ -79,23 +77,6 @@ int List(const DlqFlags& flags) {
   return kExitOk;
 }
 
-std::string EscapedForTerminal(std::string_view bytes) {
-  std::string shown;
-  while (!bytes.empty()) {
-    const std::size_t length = Utf8CharLength(bytes);
-    const auto byte = static_cast<unsigned char>(bytes.front());
-    if (length == 0 || (length == 1 && ((byte < 0x20 && byte != '\n' && byte != '\t') ||
-                                        byte == 0x7F))) {
-      shown += fmt::format("\\x{:02x}", byte);
-      bytes.remove_prefix(1);
-      continue;
-    }
-    shown.append(bytes.substr(0, length));
-    bytes.remove_prefix(length);
-  }
-  return shown;
-}
-
 int Show(const DlqFlags& flags) {
   auto config = LoadConfig(flags.sources);
   if (!config.ok()) return ReportFailure("dlq show", config.status());
@@ -141,7 +122,7 @@ int Show(const DlqFlags& flags) {
   std::cout << "payload (" << letter->payload_bytes << " bytes";
   const bool cut = letter->payload.size() > 4096;
   std::cout << (cut ? ", first 4096; --raw for all):\n" : "):\n")
-            << EscapedForTerminal(std::string_view(letter->payload).substr(0, 4096)) << "\n";
+            << EscapeControlBytes(std::string_view(letter->payload).substr(0, 4096)) << "\n";
   return kExitOk;
 }
 

@@ -61,4 +61,25 @@ std::string StorableText(std::string_view text, std::size_t max_bytes) {
   return storable;
 }
 
+std::string EscapeControlBytes(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string shown;
+  shown.reserve(bytes.size());
+  while (!bytes.empty()) {
+    const std::size_t length = Utf8CharLength(bytes);
+    const auto byte = static_cast<unsigned char>(bytes.front());
+    if (length == 0 ||
+        (length == 1 && ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F))) {
+      shown += "\\x";
+      shown += kHex[byte >> 4];
+      shown += kHex[byte & 0xF];
+      bytes.remove_prefix(1);
+      continue;
+    }
+    shown.append(bytes.substr(0, length));
+    bytes.remove_prefix(length);
+  }
+  return shown;
+}
+
 }  // namespace posflow

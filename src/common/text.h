@@ -21,4 +21,10 @@ bool IsValidUtf8(std::string_view text);
 // to at most `max_bytes` (plus "…" when cut), on a character boundary.
 std::string StorableText(std::string_view text, std::size_t max_bytes = 4096);
 
+// `bytes` made inert for a terminal or a web page, every byte still visible and the result
+// valid UTF-8: control characters (but newline and tab), DEL and every byte that is not part of
+// a valid UTF-8 character become "\xNN" (lower-case hex); the rest is copied. What
+// `posflow dlq show` and the dashboard's dead-letter view print of a payload.
+std::string EscapeControlBytes(std::string_view bytes);
+
 }  // namespace posflow

@@ -77,7 +77,8 @@ Result<std::vector<DeadLetterRow>> ListDeadLetters(pg::Connection& connection,
       "   and ($2 = '' or exists (select 1 from unnest(reasons) r where starts_with(r, $2)))"
       "   and ($4 or payload_purged_at is null)"
       "   and ($5 = '' or stage = $5)"
-      " order by dead_letter_id limit $3";
+      " order by dead_letter_id" +
+      std::string(filter.newest_first ? " desc" : "") + " limit $3";
   auto rows = connection.Query(sql, {filter.include_replayed ? "true" : "false",
                                      filter.reason_prefix, std::to_string(filter.limit),
                                      filter.include_purged ? "true" : "false", filter.stage});

@@ -43,8 +43,10 @@ struct DeadLetterFilter {
   std::string reason_prefix;
   // Include rows already replayed. Default: only those still quarantined.
   bool include_replayed = false;
-  // At most this many, oldest first.
+  // At most this many, oldest first (newest first with `newest_first`).
   std::int64_t limit = 100;
+  // The newest rows, newest first (the dashboard's list) instead of the oldest. Default false.
+  bool newest_first = false;
   // With payloads (for replay) or without (for listings).
   bool with_payload = false;
   // Include rows whose payload was purged (nothing left to replay). Default: yes.

@@ -103,6 +103,20 @@ const std::vector<ReportSpec>& Specs() {
         Integer("reorder_point"),
         Integer("shortfall"),
         Text("status")}},
+      {{"kpis",
+        "receipts, units, total, average receipt and returns of the period and of the one "
+        "before it",
+        true, false},
+       kDatesAndStore,
+       {Text("period"),
+        Text("first_date"),
+        Text("last_date"),
+        Integer("transactions"),
+        Integer("items"),
+        Decimal("total"),
+        Decimal("average_receipt"),
+        Integer("returned_items"),
+        Decimal("returned_amount")}},
   };
   return kSpecs;
 }

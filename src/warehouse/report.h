@@ -13,6 +13,8 @@
 //   basket          the distribution of lines per receipt, average receipt and units
 //   payment-mix     share of receipts and of money per payment type
 //   low-stock       on-hand below the reorder point; negative on-hand flagged "oversold"
+//   kpis            receipts, units, total, average receipt and returns of the period, and of
+//                   the previous period of equal length (the dashboard's tiles)
 
 #include <cstdint>
 #include <optional>

@@ -46,7 +46,8 @@ TEST(Reports, EveryReportHasItsSqlFileAndEveryFileIsAReport) {
   for (const EmbeddedReportSql& report : EmbeddedReports()) embedded.emplace(report.name);
   EXPECT_EQ(listed, embedded);
   EXPECT_EQ(listed, (std::set<std::string>{"sales-by-store", "sales-by-day", "top-products",
-                                           "hourly", "basket", "payment-mix", "low-stock"}));
+                                           "hourly", "basket", "payment-mix", "low-stock",
+                                           "kpis"}));
 }
 
 TEST(Reports, EachSqlFileHeaderNamesItsReportAndDocumentsExactlyTheParametersItUses) {
