@@ -51,7 +51,9 @@ Result<std::map<int, AppliedMigration>> ReadLedger(pg::Connection& connection) {
   if (!rows.ok()) return rows.status();
   std::map<int, AppliedMigration> applied;
   for (int row = 0; row < rows->rows(); ++row) {
-    applied[std::stoi(std::string(rows->Get(row, 0)))] =
+    auto version = rows->GetInt32(row, 0);
+    if (!version.ok()) return version.status().WithContext("reading ops.schema_migrations");
+    applied[*version] =
         AppliedMigration{std::string(rows->Get(row, 1)), std::string(rows->Get(row, 2))};
   }
   return applied;

@@ -101,12 +101,35 @@ Result<std::int64_t> QueryResult::GetInt64(int row, int column) const {
   return value;
 }
 
+Result<std::int32_t> QueryResult::GetInt32(int row, int column) const {
+  auto value = GetInt64(row, column);
+  if (!value.ok()) return value.status();
+  if (*value < INT32_MIN || *value > INT32_MAX) {
+    return Status::Internal("expected a 32-bit integer from PostgreSQL in column " +
+                            std::string(ColumnName(column)) + ", got " + std::to_string(*value));
+  }
+  return static_cast<std::int32_t>(*value);
+}
+
+Result<double> QueryResult::GetDouble(int row, int column) const {
+  const std::string_view text = Get(row, column);
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (IsNull(row, column) || error != std::errc() || end != text.data() + text.size()) {
+    return Status::Internal("expected a number from PostgreSQL in column " +
+                            std::string(ColumnName(column)) + ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
 std::string_view QueryResult::ColumnName(int column) const {
   return std::string_view(PQfname(result_, column));
 }
 long QueryResult::AffectedRows() const {
-  const char* text = PQcmdTuples(result_);
-  return text[0] == '\0' ? 0 : std::stol(text);
+  const std::string_view text = PQcmdTuples(result_);  // libpq's digits, or empty
+  long rows = 0;
+  std::from_chars(text.data(), text.data() + text.size(), rows);
+  return rows;
 }
 
 Result<Connection> Connection::Open(const ConnectionOptions& options) {

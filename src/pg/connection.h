@@ -60,6 +60,9 @@ class QueryResult {
   // The cell as a 64-bit integer. Failure: Internal naming the text when it is not one (or
   // NULL). REQUIRES as Get.
   Result<std::int64_t> GetInt64(int row, int column) const;
+  // The same for a 32-bit integer (out of range: Internal too) and a floating-point number.
+  Result<std::int32_t> GetInt32(int row, int column) const;
+  Result<double> GetDouble(int row, int column) const;
   // The name of a result column (its alias). REQUIRES: 0 <= column < columns().
   std::string_view ColumnName(int column) const;
   // Rows changed by an INSERT/UPDATE/DELETE, 0 otherwise.

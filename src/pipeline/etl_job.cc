@@ -115,7 +115,9 @@ class EtlLoop {
         "(current_date + make_interval(months => $1::integer))::date)",
         {std::to_string(options_.partition_months_ahead)});
     if (!created.ok()) return created.status().WithContext("creating the coming months' partitions");
-    stats_.partitions_created += std::stoll(std::string(created->Get(0, 0)));
+    auto count = created->GetInt64(0, 0);
+    if (!count.ok()) return count.status().WithContext("creating the coming months' partitions");
+    stats_.partitions_created += *count;
     next_partition_check_ = Clock::now() + std::chrono::hours(1);
     return Status::Ok();
   }

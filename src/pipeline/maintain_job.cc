@@ -116,7 +116,9 @@ class Maintenance {
   Status Partitions(MaintainReport* report) {
     auto created = connection_.Query(kPartitionsSql, {std::to_string(options_.months_ahead)});
     if (!created.ok()) return created.status();
-    report->partitions_created = std::stoll(std::string(created->Get(0, 0)));
+    auto count = created->GetInt64(0, 0);
+    if (!count.ok()) return count.status();
+    report->partitions_created = *count;
     report->partitions_through = created->Get(0, 1);
     return Status::Ok();
   }
@@ -162,7 +164,9 @@ Status CheckSchemaVersion(pg::Connection& connection) {
       "select case when to_regclass('ops.schema_migrations') is null then -1 "
       "else (select coalesce(max(version), 0) from ops.schema_migrations) end");
   if (!version.ok()) return version.status().WithContext("reading the schema version");
-  const int found = std::stoi(std::string(version->Get(0, 0)));
+  auto version_number = version->GetInt32(0, 0);
+  if (!version_number.ok()) return version_number.status().WithContext("reading the schema version");
+  const int found = *version_number;
   if (found < 0) {
     return Status::FailedPrecondition(
         "the database has no posflow schema; run 'posflow init' first");

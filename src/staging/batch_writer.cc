@@ -115,9 +115,11 @@ Result<std::map<PartitionKey, std::int64_t>> LoadStoredOffsets(
   if (!rows.ok()) return rows.status().WithContext("reading stored Kafka offsets");
   std::map<PartitionKey, std::int64_t> offsets;
   for (int row = 0; row < rows->rows(); ++row) {
-    offsets[PartitionKey{std::string(rows->Get(row, 0)),
-                         std::stoi(std::string(rows->Get(row, 1)))}] =
-        std::stoll(std::string(rows->Get(row, 2)));
+    auto partition = rows->GetInt32(row, 1);
+    auto next = rows->GetInt64(row, 2);
+    if (!partition.ok()) return partition.status().WithContext("reading stored Kafka offsets");
+    if (!next.ok()) return next.status().WithContext("reading stored Kafka offsets");
+    offsets[PartitionKey{std::string(rows->Get(row, 0)), *partition}] = *next;
   }
   return offsets;
 }
@@ -159,7 +161,9 @@ Status BatchWriter::AdvanceOffsets(pg::Connection& connection, const Batch& batc
                                 ArrayLiteral(partitions), ArrayLiteral(nexts),
                                 ArrayLiteral(expecteds)});
   if (!rows.ok()) return rows.status().WithContext("advancing Kafka offsets");
-  const auto advanced = static_cast<size_t>(std::stoul(std::string(rows->Get(0, 0))));
+  auto counted = rows->GetInt64(0, 0);
+  if (!counted.ok()) return counted.status().WithContext("advancing Kafka offsets");
+  const auto advanced = static_cast<size_t>(*counted);
   if (advanced != batch.progress.size()) {
     return Status::Aborted("fenced: another consumer advanced the stored offsets of " +
                            std::to_string(batch.progress.size() - advanced) + " of " +

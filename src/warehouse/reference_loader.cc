@@ -175,7 +175,7 @@ Result<std::int64_t> QueryCount(pg::Connection& connection, const char* sql,
                                 const std::vector<std::optional<std::string>>& params = {}) {
   auto rows = connection.Query(sql, params);
   if (!rows.ok()) return rows.status();
-  return static_cast<std::int64_t>(std::stoll(std::string(rows->Get(0, 0))));
+  return rows->GetInt64(0, 0);
 }
 
 // Runs one of the kOpen*Sql statements: versions opened for new natural keys, and for changed
@@ -184,8 +184,12 @@ Status OpenVersions(pg::Connection& connection, const char* sql, std::int64_t* f
                     std::int64_t* later_versions) {
   auto rows = connection.Query(sql);
   if (!rows.ok()) return rows.status();
-  *first_versions = std::stoll(std::string(rows->Get(0, 0)));
-  *later_versions = std::stoll(std::string(rows->Get(0, 1)));
+  auto first = rows->GetInt64(0, 0);
+  if (!first.ok()) return first.status();
+  auto later = rows->GetInt64(0, 1);
+  if (!later.ok()) return later.status();
+  *first_versions = *first;
+  *later_versions = *later;
   return Status::Ok();
 }
 

@@ -557,8 +557,9 @@ Status WarehouseLoader::LoadTempRows(const BatchCounts& batch, BatchLoad* load) 
   if (!ages.ok()) return ages.status().WithContext("reading the batch's sale instants");
   load->sale_to_load_seconds.reserve(static_cast<std::size_t>(ages->rows()));
   for (int row = 0; row < ages->rows(); ++row) {
-    const std::string_view text = ages->Get(row, 0);
-    load->sale_to_load_seconds.push_back(std::strtod(std::string(text).c_str(), nullptr));
+    auto age = ages->GetDouble(row, 0);
+    if (!age.ok()) return age.status().WithContext("reading the batch's sale instants");
+    load->sale_to_load_seconds.push_back(*age);
   }
   load->transactions = batch.transactions;
   load->lines = batch.lines;
