@@ -8,7 +8,9 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "cli/common_options.h"
 #include "cli/check_command.h"
@@ -20,17 +22,23 @@
 #include "cli/maintain_command.h"
 #include "cli/offsets_command.h"
 #include "cli/produce_command.h"
+#include "cli/redacting_sink.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/validate_command.h"
+#include "common/secrets.h"
+#include "common/text.h"
 #include "common/version.h"
 
 namespace posflow::cli {
 namespace {
 
+// Every line goes through RedactingSink: secrets masked, control characters escaped.
 void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("posflow");
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>(
+      "posflow", std::make_shared<RedactingSink>(std::move(stderr_sink)));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
@@ -96,8 +104,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "posflow: error: " << FirstLine(e.what()) << " (see posflow --help)"
-              << std::endl;
+    std::cerr << "posflow: error: " << EscapeControlChars(FirstLine(e.what()))
+              << " (see posflow --help)" << std::endl;
     return kExitUsage;
   }
 
@@ -105,7 +113,8 @@ int Main(int argc, char** argv) {
     SetUpLogging(log_level);
     return run ? run() : kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "posflow: error: " << FirstLine(e.what()) << std::endl;
+    std::cerr << "posflow: error: " << EscapeControlChars(RedactSecrets(FirstLine(e.what())))
+              << std::endl;
     return kExitFailure;
   }
 }

@@ -3,6 +3,9 @@
 #include <iostream>
 #include <string>
 
+#include "common/secrets.h"
+#include "common/text.h"
+
 namespace posflow::cli {
 namespace {
 
@@ -44,7 +47,9 @@ void AddCommonOptions(CLI::App* command, ConfigSources* sources) {
 }
 
 int ReportFailure(const std::string& command, const Status& status) {
-  std::cerr << "posflow " << command << ": error: " << status.message() << std::endl;
+  // A message can carry a library's or a server's text: secrets masked, controls escaped.
+  std::cerr << "posflow " << command
+            << ": error: " << EscapeControlChars(RedactSecrets(status.message())) << std::endl;
   switch (status.code()) {
     case Status::Code::kInvalidArgument:
       return kExitUsage;

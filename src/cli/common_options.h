@@ -21,7 +21,8 @@ inline constexpr int kExitBusy = 4;         // another process holds the lock th
 // --kafka-opt to `command`; given values land in `sources` (flags win over everything).
 void AddCommonOptions(CLI::App* command, ConfigSources* sources);
 
-// Prints "posflow <command>: error: <message>" on stderr and returns the exit code for
+// Prints "posflow <command>: error: <message>" on stderr (registered secrets masked, control
+// characters escaped: common/secrets.h, common/text.h) and returns the exit code for
 // `status`: 2 for InvalidArgument (bad usage or configuration), 4 for AlreadyExists (another
 // ETL or maintain holds the database's lock: try again later), 1 otherwise.
 int ReportFailure(const std::string& command, const Status& status);

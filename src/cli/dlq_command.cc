@@ -68,7 +68,7 @@ int List(const DlqFlags& flags) {
   for (const auto& letter : *letters) {
     std::cout << letter.id << "\t" << letter.stage << "\t" << letter.topic << "/"
               << letter.partition << "/" << letter.offset << "\t" << letter.payload_bytes << "\t" << letter.first_seen_at
-              << "\t" << Joined(letter.reasons)
+              << "\t" << EscapeControlChars(Joined(letter.reasons))
               << (letter.replayed_at.empty() ? "" : "\t(replayed " + letter.replayed_at + ")")
               << (letter.purged() ? "\t(payload purged " + letter.payload_purged_at + ")" : "")
               << "\n";
@@ -154,15 +154,18 @@ int Replay(const DlqFlags& flags) {
   for (const auto& outcome : *outcomes) {
     if (outcome.staged) {
       ++staged;
-      std::cout << outcome.id << ": staged as " << outcome.transaction_id << "\n";
+      std::cout << outcome.id << ": staged as " << EscapeControlChars(outcome.transaction_id)
+                << "\n";
     } else if (outcome.duplicate) {
       ++duplicates;
-      std::cout << outcome.id << ": valid; " << outcome.transaction_id
+      std::cout << outcome.id << ": valid; " << EscapeControlChars(outcome.transaction_id)
                 << " was staged before (counted as a duplicate)\n";
     } else {
       ++still_invalid;
       std::cout << outcome.id << ": still invalid:";
-      for (const auto& problem : outcome.problems) std::cout << " [" << problem.code << "]";
+      for (const auto& problem : outcome.problems) {
+        std::cout << " [" << EscapeControlChars(problem.code) << "]";
+      }
       std::cout << "\n";
     }
   }

@@ -12,6 +12,7 @@
 
 #include "cli/common_options.h"
 #include "cli/pipeline_flags.h"
+#include "common/text.h"
 #include "event/parser.h"
 
 namespace posflow::cli {
@@ -41,7 +42,7 @@ class Validator {
     if (parser_.Parse(message, &transaction_, &problems_)) {
       ++tally_.valid;
       if (!flags_.quiet) {
-        line_ = where + ": valid " + transaction_.transaction_id + "\n";
+        line_ = where + ": valid " + EscapeControlChars(transaction_.transaction_id) + "\n";
         Write(line_);
       }
       return;
@@ -49,7 +50,9 @@ class Validator {
     line_ = where + ": invalid:";
     codes_.clear();
     for (const event::Problem& problem : problems_) {
-      line_ += " [" + problem.code + "] " + problem.message + ";";
+      // Codes and messages quote the message's own bytes: nothing may drive the terminal.
+      line_ += " [" + EscapeControlChars(problem.code) + "] " +
+               EscapeControlChars(problem.message) + ";";
       // A message counts once per code, however many of its lines share it.
       if (std::find(codes_.begin(), codes_.end(), problem.code) == codes_.end()) {
         codes_.push_back(problem.code);
@@ -132,7 +135,7 @@ int RunValidate(const ValidateFlags& flags) {
   std::cout << "summary: " << tally.messages << " messages, " << tally.valid << " valid, "
             << tally.messages - tally.valid << " invalid\n";
   for (const auto& [code, count] : tally.by_code) {
-    std::cout << "  " << code << ": " << count << "\n";
+    std::cout << "  " << EscapeControlChars(code) << ": " << count << "\n";
   }
   std::cout.flush();
   if (tally.messages == 0) {

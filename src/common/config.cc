@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/redact.h"
+#include "common/secrets.h"
 
 namespace posflow {
 namespace {
@@ -215,6 +216,22 @@ Result<std::string> StagingUriFromYaml(const YAML::Node& root, const std::string
   return base + "/" + database;
 }
 
+// Registers every secret the configuration holds with the process's secret registry, so that
+// it is masked by value wherever it shows up later (common/secrets.h). The connection strings
+// are read by position here; the pg layer adds what libpq's own parser reads from `db`.
+void RegisterConfigSecrets(const Config& config,
+                           const std::function<const char*(const char*)>& getenv) {
+  for (const std::string& url : {config.db, config.staging}) {
+    for (const std::string& secret : ConnectionStringSecrets(url)) RegisterSecret(secret);
+  }
+  RegisterSecret(config.db_password);
+  // libpq reads PGPASSWORD itself; posflow never prints it, but a server or library might.
+  if (const char* password = getenv("PGPASSWORD"); password != nullptr) RegisterSecret(password);
+  for (const auto& [key, value] : config.kafka_options) {
+    if (IsSecretKafkaProperty(key)) RegisterSecret(value);
+  }
+}
+
 }  // namespace
 
 Result<std::string> ReadStagingConfig(const std::string& path) {
@@ -281,6 +298,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   config.db_user = credential("PG_USERNAME");
   config.db_password = credential("PG_PASSWORD");
 
+  RegisterConfigSecrets(config, getenv);
   POSFLOW_RETURN_IF_ERROR(config.Validate());
   return config;
 }

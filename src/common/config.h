@@ -83,7 +83,10 @@ struct ConfigSources {
 // InvalidArgument, one line naming the file and what is wrong.
 Result<std::string> ReadStagingConfig(const std::string& path);
 
-// Builds the configuration from its sources and validates it.
+// Builds the configuration from its sources and validates it. Every secret it holds (the
+// passwords of `db` and `staging`, PG_PASSWORD, PGPASSWORD, secret Kafka properties) is
+// registered with the process's secret registry (common/secrets.h) before validation, so that
+// it is masked by value in whatever is printed afterwards.
 // Failure: InvalidArgument for an unreadable or malformed file, an unknown key, a bad value;
 // the message names the file/variable/flag and never contains a password.
 Result<Config> LoadConfig(const ConfigSources& sources);

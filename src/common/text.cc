@@ -61,25 +61,67 @@ std::string StorableText(std::string_view text, std::size_t max_bytes) {
   return storable;
 }
 
-std::string EscapeControlBytes(std::string_view bytes) {
+namespace {
+
+void AppendHexEscape(unsigned char byte, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string shown;
-  shown.reserve(bytes.size());
-  while (!bytes.empty()) {
-    const std::size_t length = Utf8CharLength(bytes);
-    const auto byte = static_cast<unsigned char>(bytes.front());
-    if (length == 0 ||
-        (length == 1 && ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F))) {
-      shown += "\\x";
-      shown += kHex[byte >> 4];
-      shown += kHex[byte & 0xF];
-      bytes.remove_prefix(1);
+  out->append("\\x");
+  out->push_back(kHex[byte >> 4]);
+  out->push_back(kHex[byte & 0x0F]);
+}
+
+// Appends `text` (whole UTF-8 characters, as cut by the caller) escaped; newline and tab kept
+// as they are when `keep_line_breaks`.
+void AppendEscaped(std::string_view text, bool keep_line_breaks, std::string* out) {
+  while (!text.empty()) {
+    const std::size_t length = Utf8CharLength(text);
+    const auto lead = static_cast<unsigned char>(text[0]);
+    const bool kept_break = keep_line_breaks && (lead == '\n' || lead == '\t');
+    const bool c0_or_del = length == 1 && !kept_break && (lead < 0x20 || lead == 0x7F);
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[1]) <= 0x9F;
+    if (length == 0) {
+      AppendHexEscape(lead, out);
+      text.remove_prefix(1);
       continue;
     }
-    shown.append(bytes.substr(0, length));
-    bytes.remove_prefix(length);
+    if (c0_or_del || c1) {
+      for (std::size_t index = 0; index < length; ++index) {
+        AppendHexEscape(static_cast<unsigned char>(text[index]), out);
+      }
+    } else {
+      out->append(text.substr(0, length));
+    }
+    text.remove_prefix(length);
   }
+}
+
+}  // namespace
+
+std::string EscapeControlBytes(std::string_view bytes) {
+  std::string shown;
+  shown.reserve(bytes.size());
+  AppendEscaped(bytes, /*keep_line_breaks=*/true, &shown);
   return shown;
+}
+
+std::string EscapeControlChars(std::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  AppendEscaped(text, /*keep_line_breaks=*/false, &escaped);
+  return escaped;
+}
+
+std::string LoggableText(std::string_view text, std::size_t max_bytes) {
+  std::size_t kept = 0;
+  while (kept < text.size()) {
+    std::size_t length = Utf8CharLength(text.substr(kept));
+    if (length == 0) length = 1;
+    if (kept + length > max_bytes) break;
+    kept += length;
+  }
+  std::string loggable = EscapeControlChars(text.substr(0, kept));
+  if (kept < text.size()) loggable += "\u2026";
+  return loggable;
 }
 
 }  // namespace posflow

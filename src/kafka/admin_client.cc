@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/secrets.h"
 #include "kafka/client_config.h"
 
 namespace posflow::kafka {
@@ -67,7 +68,7 @@ Result<AdminClient> AdminClient::Create(const Config& config) {
   char error[512];
   rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error));
   if (client == nullptr) {
-    return Status::InvalidArgument(std::string("cannot create a Kafka client: ") + error);
+    return Status::InvalidArgument("cannot create a Kafka client: " + RedactSecrets(error));
   }
   conf->release();  // rd_kafka_new took ownership
   return AdminClient(client, config.brokers);
@@ -126,8 +127,9 @@ Result<std::vector<TopicOutcome>> AdminClient::CreateTopics(const std::vector<To
       outcomes[index] = TopicOutcome::kAlreadyExisted;
     } else if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
       const char* message = rd_kafka_topic_result_error_string(results[i]);
-      return Status::FailedPrecondition("creating topic " + name + " on " + brokers_ + ": " +
-                                        (message != nullptr ? message : rd_kafka_err2str(code)));
+      return Status::FailedPrecondition(
+          "creating topic " + name + " on " + brokers_ + ": " +
+          RedactSecrets(message != nullptr ? message : rd_kafka_err2str(code)));
     }
   }
   return outcomes;

@@ -20,8 +20,12 @@ struct ConfDeleter {
 using ConfPtr = std::unique_ptr<rd_kafka_conf_s, ConfDeleter>;
 
 // A librdkafka configuration holding bootstrap.servers, posflow's `defaults` for this client
-// kind, then the user's kafka_options (which win), and a log callback into posflow's log.
-// Failure: InvalidArgument naming the property librdkafka refused (secret values masked).
+// kind, then the user's kafka_options (which win), and a log callback into posflow's log
+// (librdkafka's text masked by value, common/secrets.h). Logs the properties set at debug
+// level, secret values (IsSecretKafkaProperty) as "****".
+// Failure: InvalidArgument naming the property librdkafka refused (secret values masked; the
+// value of a property librdkafka does not know is not shown, since a misspelt secret
+// property's name does not say it is one).
 Result<ConfPtr> MakeConf(const Config& config,
                          const std::vector<std::pair<std::string, std::string>>& defaults);
 

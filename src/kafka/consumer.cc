@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "common/secrets.h"
 #include "kafka/client_config.h"
 
 namespace posflow::kafka {
@@ -146,7 +147,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Config& config,
   char error[512];
   rd_kafka_t* client = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof(error));
   if (client == nullptr) {
-    return Status::InvalidArgument(std::string("cannot create a Kafka consumer: ") + error);
+    return Status::InvalidArgument("cannot create a Kafka consumer: " + RedactSecrets(error));
   }
   conf->release();
   rd_kafka_poll_set_consumer(client);
@@ -181,7 +182,7 @@ Result<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds timeout)
     return std::optional<Message>(std::move(message));
   }
   if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<Message>();
-  const std::string reason = rd_kafka_message_errstr(raw);
+  const std::string reason = RedactSecrets(rd_kafka_message_errstr(raw));
   if (IsTransportError(raw->err)) {
     healthy_ = false;
     spdlog::warn("kafka: {} (retrying)", reason);
@@ -190,7 +191,7 @@ Result<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds timeout)
   if (raw->err == RD_KAFKA_RESP_ERR__FATAL) {
     char detail[512];
     rd_kafka_fatal_error(client_.get(), detail, sizeof(detail));
-    return Status::Unavailable(std::string("Kafka consumer failed: ") + detail);
+    return Status::Unavailable("Kafka consumer failed: " + RedactSecrets(detail));
   }
   spdlog::warn("kafka: {}", reason);
   return std::optional<Message>();

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/secrets.h"
 #include "kafka/client_config.h"
 
 namespace posflow::kafka {
@@ -63,7 +64,8 @@ void OnError(rd_kafka_t* client, int error, const char* reason, void* opaque) {
   auto* state = static_cast<Producer::State*>(opaque);
   char fatal[512];
   rd_kafka_fatal_error(client, fatal, sizeof(fatal));
-  state->fatal_error = std::string("fatal producer error: ") + fatal + " (" + reason + ")";
+  state->fatal_error = RedactSecrets(std::string("fatal producer error: ") + fatal + " (" +
+                                     (reason == nullptr ? "" : reason) + ")");
 }
 
 }  // namespace
@@ -93,7 +95,7 @@ Result<Producer> Producer::Create(const Config& config, const ProducerOptions& o
   char error[512];
   state->client = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error));
   if (state->client == nullptr) {
-    return Status::InvalidArgument(std::string("cannot create a Kafka producer: ") + error);
+    return Status::InvalidArgument("cannot create a Kafka producer: " + RedactSecrets(error));
   }
   conf->release();  // rd_kafka_new took ownership
   return Producer(std::move(state));

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/secrets.h"
 #include "common/version.h"
 
 // Says which mutex guards a member. Documentation only: libstdc++'s std::mutex carries no
@@ -83,9 +84,10 @@ Status CheckAddress(std::string_view address) {
   return Status::Ok();
 }
 
-// One line, no control characters: the reason is printed on a single /healthz line.
+// One line, no control characters, no registered secret: the reason is printed on a single
+// /healthz line, and it often quotes a library's error text.
 std::string OneLine(std::string_view text) {
-  std::string line(text);
+  std::string line = RedactSecrets(text);
   for (char& c : line) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
@@ -301,7 +303,7 @@ struct Metrics::Impl {
     if (gauge == nullptr) {
       prometheus::Family<prometheus::Gauge>& family =
           lag_gauge ? partition_lag : committed_offset;
-      gauge = &family.Add({{"topic", std::string(topic)},
+      gauge = &family.Add({{"topic", RedactSecrets(topic)},
                            {"partition", std::to_string(partition)}});
     }
     return *gauge;
@@ -495,7 +497,8 @@ void Metrics::AddStaged(std::uint64_t transactions) {
 }
 
 void Metrics::AddDeadLettered(std::string_view reason_code, std::uint64_t messages) {
-  std::string label = DeadLetterReasonLabel(reason_code);
+  // Masked before the label's character rule turns a secret's bytes into '_'.
+  std::string label = DeadLetterReasonLabel(RedactSecrets(reason_code));
   prometheus::Counter* counter = nullptr;
   {
     std::lock_guard<std::mutex> lock(impl_->dead_letters_mutex);
@@ -570,7 +573,7 @@ void Metrics::SetHealth(std::string_view component, bool healthy, std::string_vi
   it->second.healthy = healthy;
   it->second.reason = healthy ? std::string() : OneLine(reason);
   // Under the same lock, so that racing calls for one component leave gauge and map agreeing.
-  impl_->component_healthy.Add({{"component", std::string(component)}}).Set(healthy ? 1 : 0);
+  impl_->component_healthy.Add({{"component", RedactSecrets(component)}}).Set(healthy ? 1 : 0);
 }
 
 void Metrics::RecordCommit(std::string_view component) {
@@ -578,7 +581,7 @@ void Metrics::RecordCommit(std::string_view component) {
   impl_->last_commits.insert_or_assign(std::string(component), Impl::SteadyClock::now());
   const std::chrono::duration<double> since_epoch =
       std::chrono::system_clock::now().time_since_epoch();
-  impl_->last_commit.Add({{"component", std::string(component)}}).Set(since_epoch.count());
+  impl_->last_commit.Add({{"component", RedactSecrets(component)}}).Set(since_epoch.count());
 }
 
 bool Metrics::healthy() const {

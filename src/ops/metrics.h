@@ -43,7 +43,8 @@
 // Label cardinality is bounded: `reason` goes through DeadLetterReasonLabel() and at most
 // kMaxDeadLetterReasons distinct values are kept (later new ones count as "other"); topic and
 // partition follow the partitions assigned to this process and are dropped on revocation;
-// component names are chosen by our code, never by data.
+// component names are chosen by our code, never by data. Every label value has registered
+// secrets masked (common/secrets.h) before it is used.
 //
 // Thread-safety: every method may be called from any thread at any time; the HTTP server runs
 // on its own small thread pool (2 threads) and reads the same state.
@@ -116,7 +117,8 @@ class Metrics {
 
   // --- Health
   // Records `component`'s state ("postgres", "kafka", "ingest" ...), replacing the previous one.
-  // `reason` says what is wrong when !healthy; it is shown on /healthz (newlines become spaces).
+  // `reason` says what is wrong when !healthy; it is shown on /healthz (control characters
+  // become spaces, registered secrets "****": common/secrets.h).
   void SetHealth(std::string_view component, bool healthy, std::string_view reason = "");
   // `component` ("ingest", "etl") committed a batch now: /healthz shows the age of its last
   // commit (a healthy but stuck pipeline shows a growing age).

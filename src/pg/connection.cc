@@ -13,14 +13,18 @@
 #include <utility>
 
 #include "common/redact.h"
+#include "common/secrets.h"
+#include "pg/conninfo_secrets.h"
 
 namespace posflow::pg {
 namespace {
 
 // libpq messages end in a newline and sometimes span lines; we want one short line: a
 // DETAIL can quote a whole row ("Failing row contains (...)"), so the line is cut at
-// kMaxServerMessageBytes (on a UTF-8 character boundary).
-std::string OneLine(std::string_view text) {
+// kMaxServerMessageBytes (on a UTF-8 character boundary). libpq may quote a password (a badly
+// percent-encoded one, in full): registered secrets are masked first.
+std::string OneLine(std::string_view libpq_text) {
+  const std::string text = RedactSecrets(libpq_text);
   std::string line;
   bool pending_space = false;
   for (char c : text) {
@@ -133,6 +137,9 @@ long QueryResult::AffectedRows() const {
 }
 
 Result<Connection> Connection::Open(const ConnectionOptions& options) {
+  // Before libpq sees them: its messages about this connection can then be masked.
+  RegisterConninfoSecrets(options.url);
+  RegisterSecret(options.password);
   // Later keywords override earlier ones, and the expanded URL sits between: the seed's
   // credentials apply only where the URL names none; the database override wins over the URL.
   std::vector<const char*> keywords;

@@ -185,7 +185,7 @@ Status BatchWriter::StageExternally(pg::Connection& connection, const Batch& bat
   for (auto& refusal : *refusals) {
     const ValidMessage& message = *messages[refusal.index];
     spdlog::warn("staging refused transaction {} ({} partition {} offset {}): {}",
-                 StorableText(message.transaction->transaction_id, kLoggedIdBytes),
+                 LoggableText(message.transaction->transaction_id, kLoggedIdBytes),
                  message.source.topic, message.source.partition, message.source.offset,
                  refusal.problem.message);
     refused[refusal.index] = true;
@@ -242,7 +242,7 @@ Status BatchWriter::CopyValid(pg::Connection& connection, const Batch& batch, si
   if (end - begin == 1) {
     const ValidMessage& message = batch.valid[fresh_[begin]];
     spdlog::warn("PostgreSQL refused transaction {} ({} partition {} offset {}): {}",
-                 StorableText(message.transaction->transaction_id, kLoggedIdBytes),
+                 LoggableText(message.transaction->transaction_id, kLoggedIdBytes),
                  message.source.topic, message.source.partition, message.source.offset,
                  status.message());
     DeadLetter refused;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/redact.h"
+#include "common/secrets.h"
 #include "common/text.h"
 #include "staging/mongo_document.h"
 
@@ -22,11 +23,11 @@ constexpr const char* kCollection = "transactions";
 constexpr const char* kSegmentPrefix = "loading_";
 constexpr std::int32_t kDuplicateKey = 11000;
 
-// libmongoc's log into ours. Its "Couldn't send endSessions" at shutdown is FerretDB lacking
-// sessions, not a problem: debug only.
+// libmongoc's log into ours, with registered secrets masked (common/secrets.h). Its "Couldn't
+// send endSessions" at shutdown is FerretDB lacking sessions, not a problem: debug only.
 void ForwardMongocLog(mongoc_log_level_t level, const char* domain, const char* message, void*) {
-  const std::string_view text = message == nullptr ? "" : message;
-  if (level <= MONGOC_LOG_LEVEL_WARNING && text.find("endSessions") == std::string_view::npos) {
+  const std::string text = RedactSecrets(message == nullptr ? "" : message);
+  if (level <= MONGOC_LOG_LEVEL_WARNING && text.find("endSessions") == std::string::npos) {
     spdlog::warn("mongoc {}: {}", domain == nullptr ? "" : domain, text);
   } else {
     spdlog::debug("mongoc {}: {}", domain == nullptr ? "" : domain, text);
@@ -62,7 +63,7 @@ std::string_view BsonBytes(const bson_t* doc) {
 
 // Services unreachable (network, server selection, shutting down) are Unavailable: retried.
 Status FromError(const bson_error_t& error, const std::string& what, const std::string& where) {
-  const std::string message = what + " on MongoDB " + where + ": " + error.message;
+  const std::string message = what + " on MongoDB " + where + ": " + RedactSecrets(error.message);
   if (error.domain == MONGOC_ERROR_STREAM || error.domain == MONGOC_ERROR_SERVER_SELECTION ||
       error.domain == MONGOC_ERROR_CLIENT || error.code == 11600 || error.code == 91 ||
       error.code == 189 || error.code == 10107 || error.code == 13435) {
@@ -111,11 +112,17 @@ MongoStaging::~MongoStaging() = default;
 Result<std::unique_ptr<MongoStaging>> MongoStaging::Open(const std::string& uri_text) {
   InitMongocOnce();
   const std::string description = RedactUrl(uri_text);
+  for (const std::string& secret : ConnectionStringSecrets(uri_text)) RegisterSecret(secret);
   auto handles = std::make_unique<Handles>();
   bson_error_t error;
   handles->uri = mongoc_uri_new_with_error(uri_text.c_str(), &error);
   if (handles->uri == nullptr) {
-    return Status::InvalidArgument("staging URI " + description + ": " + error.message);
+    return Status::InvalidArgument("staging URI " + description + ": " +
+                                   RedactSecrets(error.message));
+  }
+  // The password as libmongoc decoded it (forms as written were registered above).
+  if (const char* password = mongoc_uri_get_password(handles->uri); password != nullptr) {
+    RegisterSecret(password);
   }
   const char* database = mongoc_uri_get_database(handles->uri);
   if (database == nullptr || *database == '\0') {
@@ -131,7 +138,8 @@ Result<std::unique_ptr<MongoStaging>> MongoStaging::Open(const std::string& uri_
   }
   handles->client = mongoc_client_new_from_uri_with_error(handles->uri, &error);
   if (handles->client == nullptr) {
-    return Status::InvalidArgument("staging URI " + description + ": " + error.message);
+    return Status::InvalidArgument("staging URI " + description + ": " +
+                                   RedactSecrets(error.message));
   }
   mongoc_client_set_error_api(handles->client, MONGOC_ERROR_API_VERSION_2);
   mongoc_client_set_appname(handles->client, "posflow");

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "common/text.h"
 #include "staging/staging_rows.h"
 
 namespace posflow::staging {
@@ -109,7 +110,8 @@ Result<std::vector<std::string>> MongoStagingSource::QuarantineDocuments(
     if (!inserted.ok()) return inserted.status().WithContext("quarantining a staged document");
     if (inserted->AffectedRows() > 0) {
       spdlog::warn("etl: quarantined MongoDB staging document '{}' ({}): {}",
-                   document.transaction_id, document.reason, document.details);
+                   LoggableText(document.transaction_id, 80), document.reason,
+                   LoggableText(document.details, 1000));
       reasons.push_back(document.reason);
     }
   }

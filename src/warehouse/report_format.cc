@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstddef>
 
+#include "common/text.h"
 #include "event/transaction.h"
 
 namespace posflow::warehouse {
@@ -49,12 +50,26 @@ void AppendTableLine(const std::vector<ReportColumn>& columns,
   out->push_back('\n');
 }
 
-void AppendCsvField(std::string_view text, std::string* out) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+// Whether a spreadsheet opening the CSV could take `text` for a formula: it begins with '=',
+// '+', '-', '@', a tab or a carriage return (OWASP, "CSV Injection"). A number column's valid
+// number ("-21.40", a return's amount) is data, not a formula, and stays a number.
+bool NeedsFormulaGuard(std::string_view text, ColumnKind kind) {
+  if (text.empty() || std::string_view("=+-@\t\r").find(text[0]) == std::string_view::npos) {
+    return false;
+  }
+  return !(IsNumberKind(kind) && IsJsonNumber(text));
+}
+
+// One RFC 4180 field. A cell that could be read as a formula is written as text: a single
+// quote before it, and the whole field quoted.
+void AppendCsvField(std::string_view text, ColumnKind kind, std::string* out) {
+  const bool guard = NeedsFormulaGuard(text, kind);
+  if (!guard && text.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(text);
     return;
   }
   out->push_back('"');
+  if (guard) out->push_back('\'');
   for (char c : text) {
     if (c == '"') out->push_back('"');
     out->push_back(c);
@@ -102,11 +117,16 @@ std::string FormatAsTable(const ReportTable& table) {
   for (std::size_t column_idx = 0; column_idx < column_count; ++column_idx) {
     widths[column_idx] = DisplayWidth(table.columns[column_idx].name);
   }
+  // The table is read on a terminal: a store or product name from a message must not drive it.
+  std::vector<std::vector<std::string>> shown_rows;
+  shown_rows.reserve(table.rows.size());
   for (const auto& row : table.rows) {
     assert(row.size() == column_count && "a report row has one cell per column");
+    std::vector<std::string>& shown = shown_rows.emplace_back();
+    shown.reserve(column_count);
     for (std::size_t column_idx = 0; column_idx < column_count; ++column_idx) {
-      widths[column_idx] = std::max(
-          widths[column_idx], DisplayWidth(CellText(table.columns[column_idx], row[column_idx])));
+      shown.push_back(EscapeControlChars(CellText(table.columns[column_idx], row[column_idx])));
+      widths[column_idx] = std::max(widths[column_idx], DisplayWidth(shown.back()));
     }
   }
 
@@ -122,9 +142,9 @@ std::string FormatAsTable(const ReportTable& table) {
     cells[column_idx] = rules[column_idx];
   }
   AppendTableLine(table.columns, widths, cells, &out);
-  for (const auto& row : table.rows) {
+  for (const auto& shown : shown_rows) {
     for (std::size_t column_idx = 0; column_idx < column_count; ++column_idx) {
-      cells[column_idx] = CellText(table.columns[column_idx], row[column_idx]);
+      cells[column_idx] = shown[column_idx];
     }
     AppendTableLine(table.columns, widths, cells, &out);
   }
@@ -136,14 +156,15 @@ std::string FormatAsCsv(const ReportTable& table) {
   std::string out;
   for (std::size_t column_idx = 0; column_idx < table.columns.size(); ++column_idx) {
     if (column_idx > 0) out.push_back(',');
-    AppendCsvField(table.columns[column_idx].name, &out);
+    AppendCsvField(table.columns[column_idx].name, ColumnKind::kText, &out);
   }
   out.append("\r\n");
   for (const auto& row : table.rows) {
     assert(row.size() == table.columns.size() && "a report row has one cell per column");
     for (std::size_t column_idx = 0; column_idx < table.columns.size(); ++column_idx) {
       if (column_idx > 0) out.push_back(',');
-      AppendCsvField(CellText(table.columns[column_idx], row[column_idx]), &out);
+      AppendCsvField(CellText(table.columns[column_idx], row[column_idx]),
+                     table.columns[column_idx].kind, &out);
     }
     out.append("\r\n");
   }

@@ -12,8 +12,14 @@
 namespace posflow::warehouse {
 
 enum class OutputFormat {
-  kTable,  // aligned columns under a header line and a rule; numbers right-aligned
-  kCsv,    // RFC 4180: header record, CRLF line ends, fields quoted only when needed
+  // Aligned columns under a header line and a rule; numbers right-aligned; control characters
+  // in cells escaped as \xNN (EscapeControlChars, common/text.h): it is read on a terminal.
+  kTable,
+  // RFC 4180: header record, CRLF line ends, fields quoted only when needed. A cell that
+  // begins with '=', '+', '-', '@', tab or carriage return is neutralised against formula
+  // injection (a single quote before it, the field quoted: "'=1+1"), unless it is a valid
+  // number in a number column (a return's "-21.40" stays a number).
+  kCsv,
   kJson,   // an array of objects, one per row, keys in column order
 };
 

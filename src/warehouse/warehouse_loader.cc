@@ -493,7 +493,7 @@ Status WarehouseLoader::LoadPart(const std::vector<std::string>& ids, std::size_
     return LoadPart(ids, middle, end, load);
   }
   const std::string details = StorableText(status.message(), 1000);
-  spdlog::warn("ETL: quarantined receipt {} ({}): {}", StorableText(ids[begin], 80), reason,
+  spdlog::warn("ETL: quarantined receipt {} ({}): {}", LoggableText(ids[begin], 80), reason,
                details);
   auto quarantined = connection_.QueryWithTextArray(kQuarantineSql, part, {reason, details});
   if (!quarantined.ok()) return quarantined.status().WithContext("quarantining a refused receipt");

@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "common/secrets.h"
+
 namespace posflow {
 namespace {
 
@@ -173,6 +175,33 @@ TEST_F(ConfigTest, AcceptsMongoStagingAndMetricsOff) {
   sources_.flags["metrics_addr"] = "off";
   auto config = LoadConfig(sources_);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
+}
+
+TEST_F(ConfigTest, RegistersEverySecretItHoldsForMaskingByValue) {
+  // Values unique to this test: the registry is the process's, shared by every test here.
+  sources_.flags["db"] = "postgresql://bob:Db%40Pass-cfg1@127.0.0.1:5432/x";
+  sources_.flags["staging"] = "mongodb://app:Mongo%2FPass-cfg1@127.0.0.1:27017/staging";
+  sources_.kafka_option_flags = {"sasl.password=Kafka-Pass-cfg1",
+                                 "sasl.oauthbearer.config=principal=p clientSecret=cfg1",
+                                 "ssl.key.password=Key-Pass-cfg1", "sasl.username=visible-cfg1"};
+  sources_.dotenv_path = WriteFile(".env", "PG_PASSWORD=Dotenv-Pass-cfg1\n");
+  env_["PGPASSWORD"] = "Env-Pass-cfg1";
+  auto config = LoadConfig(sources_);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  for (const char* secret :
+       {"Db@Pass-cfg1", "Db%40Pass-cfg1", "Mongo/Pass-cfg1", "Mongo%2FPass-cfg1", "Kafka-Pass-cfg1",
+        "principal=p clientSecret=cfg1", "Key-Pass-cfg1", "Dotenv-Pass-cfg1", "Env-Pass-cfg1"}) {
+    EXPECT_EQ(RedactSecrets(std::string("<") + secret + ">"), "<****>") << secret;
+  }
+  EXPECT_EQ(RedactSecrets("visible-cfg1"), "visible-cfg1");
+}
+
+TEST_F(ConfigTest, RegistersAConnectionStringsSecretsEvenWhenValidationFails) {
+  sources_.flags["db"] = "host=h password = Bad-Config-Pass-cfg2 dbname=x";
+  sources_.flags["metrics_addr"] = "not an address";
+  auto config = LoadConfig(sources_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(RedactSecrets("x Bad-Config-Pass-cfg2 y"), "x **** y");
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/secrets.h"
+
 namespace posflow::ops {
 namespace {
 
@@ -235,6 +237,21 @@ TEST(Metrics, HealthzNamesEveryUnhealthyComponentOnOneLine) {
   (*metrics)->SetHealth("warehouse", false, "postgres\ndown");
   (*metrics)->SetHealth("kafka", false, "");
   EXPECT_EQ((*metrics)->HealthText(), "unhealthy: kafka; warehouse: postgres down\n");
+}
+
+TEST(Metrics, HealthzReasonsAndLabelsNeverShowARegisteredSecret) {
+  RegisterSecret("Healthz-Secret-m1");
+  auto metrics = Metrics::Start("off");
+  ASSERT_TRUE(metrics.ok());
+  (*metrics)->SetHealth("warehouse", false,
+                        "invalid percent-encoded token: \"Healthz-Secret-m1\"");
+  EXPECT_EQ((*metrics)->HealthText(),
+            "unhealthy: warehouse: invalid percent-encoded token: \"****\"\n");
+  (*metrics)->AddDeadLettered("made.up:Healthz-Secret-m1", 1);
+  (*metrics)->SetPartitionLag("Healthz-Secret-m1", 0, 5);
+  const std::string text = (*metrics)->Render();
+  EXPECT_EQ(text.find("Healthz-Secret-m1"), std::string::npos) << text;
+  EXPECT_TRUE(HasLine(text, "posflow_dead_letters_total{reason=\"made.up:____\"} 1")) << text;
 }
 
 TEST(Metrics, HealthzShowsTheAgeOfEachComponentsLastCommit) {

@@ -82,6 +82,47 @@ TEST(FormatAsCsv, QuotesFieldsWithLineBreaks) {
   EXPECT_EQ(FormatAsCsv(table), "note\r\n\"two\nlines\"\r\n\"cr\rhere\"\r\nplain\r\n");
 }
 
+TEST(FormatAsCsv, NeutralisesTextCellsThatASpreadsheetWouldReadAsFormulas) {
+  ReportTable table;
+  table.columns = {{"store", ColumnKind::kText, ""}};
+  table.rows = {{"=HYPERLINK(\"http://x\",\"y\")"}, {"+1+1"}, {"-2+3"}, {"@SUM(A1)"},
+                {"\tindent"}, {"\rcr"}, {"-21.40"}, {"Boreal = fine"}, {"'quoted"}};
+  EXPECT_EQ(FormatAsCsv(table),
+            "store\r\n"
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"
+            "\"'+1+1\"\r\n"
+            "\"'-2+3\"\r\n"
+            "\"'@SUM(A1)\"\r\n"
+            "\"'\tindent\"\r\n"
+            "\"'\rcr\"\r\n"
+            "\"'-21.40\"\r\n"  // text column: even a number-looking cell is guarded
+            "Boreal = fine\r\n"
+            "'quoted\r\n");
+}
+
+TEST(FormatAsCsv, KeepsNegativeNumbersInNumberColumnsAsNumbers) {
+  ReportTable table;
+  table.columns = {{"quantity", ColumnKind::kInteger, ""}, {"total", ColumnKind::kDecimal, ""}};
+  table.rows = {{"-3", "-21.40"}, {"-0", "-1e5"}, {"-1+1", "=1"}, {"+5", "@x"}};
+  EXPECT_EQ(FormatAsCsv(table),
+            "quantity,total\r\n"
+            "-3,-21.40\r\n"
+            "-0,-1e5\r\n"
+            "\"'-1+1\",\"'=1\"\r\n"  // not numbers: guarded like text
+            "\"'+5\",\"'@x\"\r\n");
+}
+
+TEST(FormatAsTable, EscapesControlCharactersSoANameCannotDriveTheTerminal) {
+  ReportTable table;
+  table.columns = {{"store", ColumnKind::kText, ""}, {"n", ColumnKind::kInteger, ""}};
+  table.rows = {{"Evil\x1b[2J\xc2\x9b" "31m", "1"}, {"Nice", "2"}};
+  EXPECT_EQ(FormatAsTable(table),
+            "store                   n\n"
+            "----------------------  -\n"
+            "Evil\\x1b[2J\\xc2\\x9b31m  1\n"
+            "Nice                    2\n");
+}
+
 TEST(FormatAsJson, WritesNumbersAsNumbersWithTheirDecimalsAndTextAsStrings) {
   EXPECT_EQ(FormatAsJson(SalesTable()),
             "[\n"
