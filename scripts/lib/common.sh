@@ -93,3 +93,17 @@ kill_and_wait() {
 	done
 	! pid_alive "$pid"
 }
+
+# The demo's dashboard (`posflow serve`, started by scripts/demo) lives as long as the stack:
+# its pid file, and stop_dashboard for `scripts/stack down`.
+DASHBOARD_PID_FILE="${POSFLOW_HOME:-$POSFLOW_REPO_ROOT/.posflow}/run/serve.pid"
+stop_dashboard() {
+	local pid
+	[[ -s "$DASHBOARD_PID_FILE" ]] || return 0
+	pid="$(cat "$DASHBOARD_PID_FILE")"
+	if pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *" serve "* ]]; then
+		kill_and_wait "$pid" 10 >/dev/null || true
+		echo "dashboard: stopped (posflow serve, pid $pid)"
+	fi
+	rm -f "$DASHBOARD_PID_FILE"
+}
