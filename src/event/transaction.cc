@@ -15,8 +15,13 @@ const char* ShapeName(Shape shape) {
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
+  AppendJsonEscaped(text, out);
+  out->push_back('"');
+}
+
+void AppendJsonEscaped(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
   // Copy runs of plain characters at once; escape the rest.
   size_t run_begin = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -47,7 +52,6 @@ void AppendJsonString(std::string_view text, std::string* out) {
     }
   }
   out->append(text.data() + run_begin, text.size() - run_begin);
-  out->push_back('"');
 }
 
 namespace {

@@ -87,4 +87,8 @@ void AppendSeedJson(const Transaction& transaction, std::string* out);
 // Appends `text` as a JSON string literal (quotes and escapes included).
 void AppendJsonString(std::string_view text, std::string* out);
 
+// The same without the quotes: `"`, `\` and control characters escaped, every other byte
+// copied (so valid UTF-8 in, valid JSON string content out).
+void AppendJsonEscaped(std::string_view text, std::string* out);
+
 }  // namespace posflow::event

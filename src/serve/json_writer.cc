@@ -6,48 +6,28 @@
 #include <cmath>
 
 #include "common/text.h"
+#include "event/transaction.h"
 
 namespace posflow::serve {
 namespace {
 
+// Invalid UTF-8 bytes become \ufffd (a JSON text must be UTF-8); the valid runs between them
+// are escaped as everywhere else (event::AppendJsonEscaped).
 void AppendQuoted(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  while (!text.empty()) {
-    const std::size_t length = Utf8CharLength(text);
-    if (length == 0) {
-      out->append("\\ufffd");
-      text.remove_prefix(1);
+  std::size_t run = 0;  // bytes of valid UTF-8 at the front of `text`
+  while (run < text.size()) {
+    const std::size_t length = Utf8CharLength(text.substr(run));
+    if (length != 0) {
+      run += length;
       continue;
     }
-    const auto byte = static_cast<unsigned char>(text.front());
-    if (length == 1 && (byte < 0x20 || byte == '"' || byte == '\\')) {
-      switch (byte) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:
-          out->append("\\u00");
-          out->push_back(kHex[byte >> 4]);
-          out->push_back(kHex[byte & 0xF]);
-      }
-    } else {
-      out->append(text.substr(0, length));
-    }
-    text.remove_prefix(length);
+    event::AppendJsonEscaped(text.substr(0, run), out);
+    out->append("\\ufffd");
+    text.remove_prefix(run + 1);
+    run = 0;
   }
+  event::AppendJsonEscaped(text, out);
   out->push_back('"');
 }
 
