@@ -30,6 +30,7 @@
 
 #include "common/secrets.h"
 #include "common/version.h"
+#include "ops/http_listener.h"
 
 // Says which mutex guards a member. Documentation only: libstdc++'s std::mutex carries no
 // Clang capability attribute, so Clang's -Wthread-safety could not check it anyway.
@@ -60,29 +61,6 @@ bool IsLabelChar(char c) {
          c == '_' || c == '.' || c == ':' || c == '[' || c == ']' || c == '-';
 }
 
-// "host:port" with a non-empty host and a decimal port in [0, 65535].
-Status CheckAddress(std::string_view address) {
-  const auto invalid = [&] {
-    return Status::InvalidArgument("metrics address '" + std::string(address) +
-                                   "' is neither host:port (e.g. 127.0.0.1:9464) nor 'off'");
-  };
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return invalid();
-  if (address.front() == '[' && mg_check_feature(MG_FEATURES_IPV6) == 0) {
-    return Status::InvalidArgument("metrics address '" + std::string(address) +
-                                   "': this build's HTTP server (civetweb) has no IPv6; use an "
-                                   "IPv4 address such as 127.0.0.1:9464");
-  }
-  const std::string_view port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return invalid();
-  int value = 0;
-  for (const char c : port) {
-    if (c < '0' || c > '9') return invalid();
-    value = value * 10 + (c - '0');
-  }
-  if (value > 65535) return invalid();
-  return Status::Ok();
-}
 
 // One line, no control characters, no registered secret: the reason is printed on a single
 // /healthz line, and it often quotes a library's error text.
@@ -99,12 +77,6 @@ double UnixSecondsNow() {
       .count();
 }
 
-// civetweb keeps process-wide state that mg_init_library sets up; do it once, never undo it
-// (other Metrics may start later in the same process).
-void InitCivetwebOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mg_init_library(MG_FEATURES_DEFAULT); });
-}
 
 // A socket address to connect to that reaches the listening socket of `host` (as given in
 // "host:port"; names are resolved as civetweb resolves them): a wildcard host is reached through
@@ -435,31 +407,14 @@ struct Metrics::Impl {
 Result<std::unique_ptr<Metrics>> Metrics::Start(const std::string& address) {
   auto impl = std::make_unique<Impl>();
   if (address != kOff) {
-    POSFLOW_RETURN_IF_ERROR(CheckAddress(address));
-    InitCivetwebOnce();
+    POSFLOW_RETURN_IF_ERROR(CheckHttpAddress(address, "metrics address",
+                                             "is neither host:port (e.g. 127.0.0.1:9464) nor 'off'",
+                                             "127.0.0.1:9464"));
     impl->callbacks.log_message = &Impl::LogMessage;
-    std::array<const char*, 11> options = {
-        "listening_ports", address.c_str(),
-        // Two scrapers at once is plenty; each thread costs a stack.
-        "num_threads", "2",
-        "request_timeout_ms", "10000",
-        "enable_keep_alive", "no",
-        "enable_directory_listing", "no",
-        nullptr};
-    mg_init_data init{};
-    init.callbacks = &impl->callbacks;
-    init.user_data = impl.get();
-    init.configuration_options = options.data();
-    std::array<char, 256> error_text{};
-    unsigned error_code = 0;
-    mg_error_data error{};
-    error.code = &error_code;
-    error.text = error_text.data();
-    error.text_buffer_size = error_text.size();
-    impl->context = mg_start2(&init, &error);
+    // Two scrapers at once is plenty; each thread costs a stack.
+    std::string detail;
+    impl->context = StartCivetweb(address, 2, 10000, &impl->callbacks, impl.get(), &detail);
     if (impl->context == nullptr) {
-      std::string detail =
-          error_text[0] != '\0' ? std::string(error_text.data()) : "civetweb failed to start";
       {
         std::lock_guard<std::mutex> lock(impl->startup_errors_mutex);
         if (!impl->startup_errors.empty()) detail = impl->startup_errors.front();

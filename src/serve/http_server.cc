@@ -19,6 +19,8 @@
 #include <system_error>
 #include <thread>
 
+#include "ops/http_listener.h"
+
 namespace posflow::serve {
 namespace {
 
@@ -27,32 +29,7 @@ constexpr const char* kContentSecurityPolicy =
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'";
 
-Status CheckAddress(std::string_view address) {
-  const auto invalid = [&] {
-    return Status::InvalidArgument("HTTP address '" + std::string(address) +
-                                   "' is not host:port (e.g. 127.0.0.1:8451)");
-  };
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return invalid();
-  if (address.front() == '[') {
-    return Status::InvalidArgument("HTTP address '" + std::string(address) +
-                                   "': this build's HTTP server (civetweb) has no IPv6; use an "
-                                   "IPv4 address such as 127.0.0.1:8451");
-  }
-  const std::string_view port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return invalid();
-  int value = 0;
-  for (const char c : port) {
-    if (c < '0' || c > '9') return invalid();
-    value = value * 10 + (c - '0');
-  }
-  return value > 65535 ? invalid() : Status::Ok();
-}
 
-void InitCivetwebOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mg_init_library(MG_FEATURES_DEFAULT); });
-}
 
 // Where to connect to reach the listening socket (a wildcard host through loopback).
 std::optional<std::pair<sockaddr_storage, socklen_t>> WakeAddressFor(std::string host, int port) {
@@ -167,34 +144,17 @@ struct HttpServer::Impl {
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                       HttpHandler handler) {
-  POSFLOW_RETURN_IF_ERROR(CheckAddress(options.address));
-  InitCivetwebOnce();
+  POSFLOW_RETURN_IF_ERROR(ops::CheckHttpAddress(options.address, "HTTP address",
+                                                "is not host:port (e.g. 127.0.0.1:8451)",
+                                                "127.0.0.1:8451"));
   auto impl = std::make_unique<Impl>();
   impl->handler = std::move(handler);
   impl->callbacks.log_message = &Impl::LogMessage;
-  const std::string threads = std::to_string(std::max(1, options.threads));
-  const std::string timeout = std::to_string(std::max(1000, options.request_timeout_ms));
-  std::array<const char*, 11> configuration = {
-      "listening_ports", options.address.c_str(),
-      "num_threads", threads.c_str(),
-      "request_timeout_ms", timeout.c_str(),
-      "enable_keep_alive", "no",
-      "enable_directory_listing", "no",
-      nullptr};
-  mg_init_data init{};
-  init.callbacks = &impl->callbacks;
-  init.user_data = impl.get();
-  init.configuration_options = configuration.data();
-  std::array<char, 256> error_text{};
-  unsigned error_code = 0;
-  mg_error_data error{};
-  error.code = &error_code;
-  error.text = error_text.data();
-  error.text_buffer_size = error_text.size();
-  impl->context = mg_start2(&init, &error);
+  std::string detail;
+  impl->context = ops::StartCivetweb(options.address, std::max(1, options.threads),
+                                     std::max(1000, options.request_timeout_ms), &impl->callbacks,
+                                     impl.get(), &detail);
   if (impl->context == nullptr) {
-    std::string detail =
-        error_text[0] != '\0' ? std::string(error_text.data()) : "civetweb failed to start";
     {
       std::lock_guard<std::mutex> lock(impl->startup_error_mutex);
       if (!impl->startup_error.empty()) detail = impl->startup_error;
