@@ -1,7 +1,15 @@
 #include "ops/http_listener.h"
 
+#include <netdb.h>
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
+#include <cstring>
+#include <future>
 #include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace posflow::ops {
 namespace {
@@ -11,6 +19,15 @@ namespace {
 void InitCivetwebOnce() {
   static std::once_flag once;
   std::call_once(once, [] { mg_init_library(MG_FEATURES_DEFAULT); });
+}
+
+// Connects and hangs up at once: the server reads end-of-stream and closes its side.
+void KnockOn(const std::optional<WakeAddress>& wake) {
+  if (!wake) return;
+  const int fd = socket(wake->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  (void)connect(fd, reinterpret_cast<const sockaddr*>(&wake->address), wake->length);
+  close(fd);
 }
 
 }  // namespace
@@ -65,6 +82,45 @@ mg_context* StartCivetweb(const std::string& address, int threads, int request_t
     *error = error_text[0] != '\0' ? std::string(error_text.data()) : "civetweb failed to start";
   }
   return context;
+}
+
+std::optional<WakeAddress> WakeAddressFor(std::string_view address, int port) {
+  std::string host(address.substr(0, address.rfind(':')));
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  addrinfo hints{};
+  hints.ai_family = AF_INET;  // civetweb as packaged listens on IPv4 only (CheckHttpAddress)
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (getaddrinfo(host.c_str(), service.c_str(), &hints, &found) != 0 || found == nullptr) {
+    return std::nullopt;
+  }
+  WakeAddress wake;
+  std::memcpy(&wake.address, found->ai_addr, found->ai_addrlen);
+  wake.length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return wake;
+}
+
+void StopCivetweb(mg_context* context, const std::optional<WakeAddress>& wake) {
+  std::promise<void> stopped;
+  std::future<void> done = stopped.get_future();
+  std::thread stopper;
+  try {
+    stopper = std::thread([context, &stopped] {
+      mg_stop(context);
+      stopped.set_value();
+    });
+  } catch (const std::system_error&) {
+    mg_stop(context);  // no thread to spare: accept the slow stop
+    return;
+  }
+  for (int knock = 0; knock < 400; ++knock) {
+    if (done.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready) break;
+    KnockOn(wake);
+  }
+  stopper.join();
 }
 
 }  // namespace posflow::ops

@@ -10,21 +10,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -77,42 +69,6 @@ double UnixSecondsNow() {
       .count();
 }
 
-
-// A socket address to connect to that reaches the listening socket of `host` (as given in
-// "host:port"; names are resolved as civetweb resolves them): a wildcard host is reached through
-// loopback. nullopt when the host does not resolve.
-struct WakeAddress {
-  sockaddr_storage address{};
-  socklen_t length = 0;
-};
-
-std::optional<WakeAddress> WakeAddressFor(std::string_view host, int port) {
-  std::string name(host);
-  if (name == "0.0.0.0") name = "127.0.0.1";
-  addrinfo hints{};
-  hints.ai_family = AF_INET;  // civetweb as packaged listens on IPv4 only (see CheckAddress)
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (getaddrinfo(name.c_str(), service.c_str(), &hints, &found) != 0 || found == nullptr) {
-    return std::nullopt;
-  }
-  WakeAddress wake;
-  std::memcpy(&wake.address, found->ai_addr, found->ai_addrlen);
-  wake.length = found->ai_addrlen;
-  freeaddrinfo(found);
-  return wake;
-}
-
-// Connects and hangs up at once: the server reads end-of-stream and closes its side.
-void KnockOn(const std::optional<WakeAddress>& wake) {
-  if (!wake) return;
-  const int fd = socket(wake->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  connect(fd, reinterpret_cast<const sockaddr*>(&wake->address), wake->length);
-  close(fd);
-}
 
 }  // namespace
 
@@ -236,28 +192,7 @@ struct Metrics::Impl {
 
   // The server must stop before the registry it reads goes away.
   ~Impl() {
-    if (context == nullptr) return;
-    // mg_stop sets a stop flag and joins civetweb's accept thread, which looks at the flag only
-    // between polls of its listening socket, each up to 2 s (civetweb's SOCKET_TIMEOUT_QUANTUM):
-    // without help every shutdown would stall that long. A connection to ourselves ends the poll,
-    // so while mg_stop runs on a helper thread we knock until it returns (bounded: ~2 s).
-    std::promise<void> stopped;
-    std::future<void> done = stopped.get_future();
-    std::thread stopper;
-    try {
-      stopper = std::thread([this, &stopped] {
-        mg_stop(context);
-        stopped.set_value();
-      });
-    } catch (const std::system_error&) {
-      mg_stop(context);  // no thread to spare: accept the slow stop
-      return;
-    }
-    for (int knock = 0; knock < 400; ++knock) {
-      if (done.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready) break;
-      KnockOn(wake_address);
-    }
-    stopper.join();
+    if (context != nullptr) StopCivetweb(context, wake_address);
   }
 
   static std::string PartitionKey(std::string_view topic, std::int32_t partition) {
@@ -431,7 +366,7 @@ Result<std::unique_ptr<Metrics>> Metrics::Start(const std::string& address) {
     }
     impl->port = ports[0].port;
     impl->wake_address =
-        WakeAddressFor(std::string_view(address).substr(0, address.rfind(':')), impl->port);
+        WakeAddressFor(address, impl->port);
     impl->serving.store(true, std::memory_order_release);
   }
   return std::unique_ptr<Metrics>(new Metrics(std::move(impl)));

@@ -1,23 +1,16 @@
 #include "serve/http_server.h"
 
 #include <civetweb.h>
-#include <netdb.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <exception>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <system_error>
-#include <thread>
 
 #include "ops/http_listener.h"
 
@@ -31,55 +24,11 @@ constexpr const char* kContentSecurityPolicy =
 
 
 
-// Where to connect to reach the listening socket (a wildcard host through loopback).
-std::optional<std::pair<sockaddr_storage, socklen_t>> WakeAddressFor(std::string host, int port) {
-  if (host == "0.0.0.0") host = "127.0.0.1";
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
-      found == nullptr) {
-    return std::nullopt;
-  }
-  std::pair<sockaddr_storage, socklen_t> wake{};
-  std::memcpy(&wake.first, found->ai_addr, found->ai_addrlen);
-  wake.second = found->ai_addrlen;
-  freeaddrinfo(found);
-  return wake;
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
   ~Impl() {
-    if (context == nullptr) return;
-    // mg_stop joins civetweb's accept thread, which notices the stop flag only between polls of
-    // its socket (up to 2 s each): connecting to ourselves ends the poll at once. mg_stop runs
-    // on a helper thread while this one knocks (bounded: ~2 s).
-    std::promise<void> stopped;
-    std::future<void> done = stopped.get_future();
-    std::thread stopper;
-    try {
-      stopper = std::thread([this, &stopped] {
-        mg_stop(context);
-        stopped.set_value();
-      });
-    } catch (const std::system_error&) {
-      mg_stop(context);
-      return;
-    }
-    for (int knock = 0; knock < 400; ++knock) {
-      if (done.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready) break;
-      if (!wake_address) continue;
-      const int fd = socket(wake_address->first.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) continue;
-      (void)connect(fd, reinterpret_cast<const sockaddr*>(&wake_address->first),
-                    wake_address->second);
-      close(fd);
-    }
-    stopper.join();
+    if (context != nullptr) ops::StopCivetweb(context, wake_address);
   }
 
   static int Handle(mg_connection* connection, void* user_data) {
@@ -136,7 +85,7 @@ struct HttpServer::Impl {
   mg_callbacks callbacks{};
   mg_context* context = nullptr;
   int port = 0;
-  std::optional<std::pair<sockaddr_storage, socklen_t>> wake_address;
+  std::optional<ops::WakeAddress> wake_address;  // see ~Impl
   std::atomic<bool> serving{false};
   std::mutex startup_error_mutex;
   std::string startup_error;  // guarded by startup_error_mutex
@@ -171,7 +120,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   }
   impl->port = ports[0].port;
   impl->wake_address =
-      WakeAddressFor(options.address.substr(0, options.address.rfind(':')), impl->port);
+      ops::WakeAddressFor(options.address, impl->port);
   impl->serving.store(true, std::memory_order_release);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
